@@ -1,0 +1,210 @@
+//! Txn records (`zookeeper.jute`, package `txn`): what the server logs for every write.
+
+use bytes::{Bytes, BytesMut};
+
+use crate::codec::{record, Jute, Reader};
+use crate::consts::op;
+use crate::data::Acl;
+use crate::error::{Error, Result};
+
+record! {
+    /// 32 bytes: who, which request, which zxid, when (leader clock, ms), what type.
+    #[derive(Copy)]
+    pub struct TxnHeader { pub client_id: i64, pub cxid: i32, pub zxid: i64, pub time: i64, pub type_: i32 }
+}
+record! { pub struct CreateTxn { pub path: String, pub data: Option<Bytes>, pub acl: Vec<Acl>, pub ephemeral: bool, pub parent_cversion: i32 } }
+record! { pub struct CreateContainerTxn { pub path: String, pub data: Option<Bytes>, pub acl: Vec<Acl>, pub parent_cversion: i32 } }
+record! { pub struct CreateTtlTxn { pub path: String, pub data: Option<Bytes>, pub acl: Vec<Acl>, pub parent_cversion: i32, pub ttl: i64 } }
+record! { pub struct DeleteTxn { pub path: String } }
+record! { pub struct SetDataTxn { pub path: String, pub data: Option<Bytes>, pub version: i32 } }
+record! { pub struct CheckVersionTxn { pub path: String, pub version: i32 } }
+record! { pub struct SetAclTxn { pub path: String, pub acl: Vec<Acl>, pub version: i32 } }
+record! { pub struct CreateSessionTxn { pub timeout: i32 } }
+record! { pub struct CloseSessionTxn { pub paths_to_delete: Vec<String> } }
+record! { pub struct ErrorTxn { pub err: i32 } }
+record! { pub struct TxnDigest { pub version: i32, pub tree_digest: i64 } }
+record! {
+    /// One sub-txn of a MultiTxn: its type and its serialized record.
+    pub struct RawTxn { pub type_: i32, pub data: Option<Bytes> }
+}
+
+/// A txn body typed by TxnHeader.type.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Txn {
+    CreateSession(CreateSessionTxn),
+    /// `None`: an empty body (closeSessionTxn disabled, or pre-3.6 logs).
+    CloseSession(Option<CloseSessionTxn>),
+    Create(CreateTxn),
+    Create2(CreateTxn),
+    CreateContainer(CreateContainerTxn),
+    CreateTtl(CreateTtlTxn),
+    Delete(DeleteTxn),
+    DeleteContainer(DeleteTxn),
+    SetData(SetDataTxn),
+    Reconfig(SetDataTxn),
+    SetAcl(SetAclTxn),
+    Check(CheckVersionTxn),
+    Multi(Vec<Txn>),
+    Error(ErrorTxn),
+}
+
+impl Txn {
+    pub fn type_code(&self) -> i32 {
+        match self {
+            Txn::CreateSession(_) => op::CREATE_SESSION,
+            Txn::CloseSession(_) => op::CLOSE_SESSION,
+            Txn::Create(_) => op::CREATE,
+            Txn::Create2(_) => op::CREATE2,
+            Txn::CreateContainer(_) => op::CREATE_CONTAINER,
+            Txn::CreateTtl(_) => op::CREATE_TTL,
+            Txn::Delete(_) => op::DELETE,
+            Txn::DeleteContainer(_) => op::DELETE_CONTAINER,
+            Txn::SetData(_) => op::SET_DATA,
+            Txn::Reconfig(_) => op::RECONFIG,
+            Txn::SetAcl(_) => op::SET_ACL,
+            Txn::Check(_) => op::CHECK,
+            Txn::Multi(_) => op::MULTI,
+            Txn::Error(_) => op::ERROR,
+        }
+    }
+
+    pub fn encode(&self, out: &mut BytesMut) {
+        match self {
+            Txn::CreateSession(t) => t.encode(out),
+            Txn::CloseSession(t) => {
+                if let Some(t) = t {
+                    t.encode(out)
+                }
+            }
+            Txn::Create(t) | Txn::Create2(t) => t.encode(out),
+            Txn::CreateContainer(t) => t.encode(out),
+            Txn::CreateTtl(t) => t.encode(out),
+            Txn::Delete(t) | Txn::DeleteContainer(t) => t.encode(out),
+            Txn::SetData(t) | Txn::Reconfig(t) => t.encode(out),
+            Txn::SetAcl(t) => t.encode(out),
+            Txn::Check(t) => t.encode(out),
+            Txn::Error(t) => t.encode(out),
+            Txn::Multi(txns) => {
+                let raw: Vec<RawTxn> = txns
+                    .iter()
+                    .map(|t| RawTxn {
+                        type_: t.type_code(),
+                        data: Some(t.to_bytes()),
+                    })
+                    .collect();
+                raw.encode(out)
+            }
+        }
+    }
+
+    pub fn to_bytes(&self) -> Bytes {
+        let mut b = BytesMut::new();
+        self.encode(&mut b);
+        b.freeze()
+    }
+
+    pub fn decode(type_: i32, r: &mut Reader<'_>) -> Result<Txn> {
+        Ok(match type_ {
+            op::CREATE_SESSION => Txn::CreateSession(Jute::decode(r)?),
+            op::CLOSE_SESSION => {
+                if r.is_empty() {
+                    Txn::CloseSession(None)
+                } else {
+                    Txn::CloseSession(Some(Jute::decode(r)?))
+                }
+            }
+            op::CREATE => Txn::Create(Jute::decode(r)?),
+            op::CREATE2 => Txn::Create2(Jute::decode(r)?),
+            op::CREATE_CONTAINER => Txn::CreateContainer(Jute::decode(r)?),
+            op::CREATE_TTL => Txn::CreateTtl(Jute::decode(r)?),
+            op::DELETE => Txn::Delete(Jute::decode(r)?),
+            op::DELETE_CONTAINER => Txn::DeleteContainer(Jute::decode(r)?),
+            op::SET_DATA => Txn::SetData(Jute::decode(r)?),
+            op::RECONFIG => Txn::Reconfig(Jute::decode(r)?),
+            op::SET_ACL => Txn::SetAcl(Jute::decode(r)?),
+            op::CHECK => Txn::Check(Jute::decode(r)?),
+            op::ERROR => Txn::Error(Jute::decode(r)?),
+            op::MULTI => {
+                let raw = Vec::<RawTxn>::decode(r)?;
+                let mut txns = Vec::with_capacity(raw.len());
+                for t in raw {
+                    if t.type_ == op::MULTI {
+                        return Err(Error::Invalid("nested multi txn"));
+                    }
+                    let data = t.data.unwrap_or_default();
+                    txns.push(Txn::decode(
+                        t.type_,
+                        &mut Reader::with_limit(&data, usize::MAX),
+                    )?);
+                }
+                Txn::Multi(txns)
+            }
+            t => {
+                return Err(Error::Unknown {
+                    what: "txn type",
+                    value: t,
+                })
+            }
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::codec::arb::Arb;
+    use proptest::prelude::*;
+
+    fn arb_leaf() -> impl Strategy<Value = Txn> {
+        prop_oneof![
+            CreateSessionTxn::arb().prop_map(Txn::CreateSession),
+            proptest::option::of(CloseSessionTxn::arb()).prop_map(Txn::CloseSession),
+            CreateTxn::arb().prop_map(Txn::Create),
+            CreateTxn::arb().prop_map(Txn::Create2),
+            CreateContainerTxn::arb().prop_map(Txn::CreateContainer),
+            CreateTtlTxn::arb().prop_map(Txn::CreateTtl),
+            DeleteTxn::arb().prop_map(Txn::Delete),
+            DeleteTxn::arb().prop_map(Txn::DeleteContainer),
+            SetDataTxn::arb().prop_map(Txn::SetData),
+            SetDataTxn::arb().prop_map(Txn::Reconfig),
+            SetAclTxn::arb().prop_map(Txn::SetAcl),
+            CheckVersionTxn::arb().prop_map(Txn::Check),
+            ErrorTxn::arb().prop_map(Txn::Error),
+        ]
+    }
+
+    fn arb_txn() -> impl Strategy<Value = Txn> {
+        prop_oneof![
+            arb_leaf(),
+            // A multi never contains a session txn or an empty closeSession.
+            proptest::collection::vec(
+                arb_leaf().prop_filter("no session txns in multi", |t| {
+                    !matches!(t, Txn::CreateSession(_) | Txn::CloseSession(_))
+                }),
+                0..5
+            )
+            .prop_map(Txn::Multi),
+        ]
+    }
+
+    proptest! {
+        #[test]
+        fn rt_txn(t in arb_txn()) {
+            let b = t.to_bytes();
+            prop_assert_eq!(Txn::decode(t.type_code(), &mut Reader::new(&b)).unwrap(), t);
+        }
+        #[test]
+        fn rt_header(h in TxnHeader::arb()) { prop_assert_eq!(TxnHeader::from_bytes(&h.to_bytes()).unwrap(), h); }
+        #[test]
+        fn rt_digest(d in TxnDigest::arb()) { prop_assert_eq!(TxnDigest::from_bytes(&d.to_bytes()).unwrap(), d); }
+        #[test]
+        fn txn_decode_never_panics(ty in -12i32..25, body in proptest::collection::vec(any::<u8>(), 0..96)) {
+            let _ = Txn::decode(ty, &mut Reader::new(&body));
+        }
+    }
+
+    #[test]
+    fn header_is_32_bytes() {
+        assert_eq!(TxnHeader::default().to_bytes().len(), 32);
+    }
+}
