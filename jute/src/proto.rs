@@ -151,7 +151,7 @@ record! {
 record! { pub struct WatcherEvent { pub type_: i32, pub state: i32, pub path: String } }
 record! { pub struct ErrorResponse { pub err: i32 } }
 record! { pub struct MultiHeader { pub type_: i32, pub done: bool, pub err: i32 } }
-/// Opcode 20's body: a bare path buffer.
+// Opcode 20's body: a bare path buffer.
 record! { pub struct DeleteContainerRequest { pub path: String } }
 
 /// One operation of a multi (14) or multiRead (22).

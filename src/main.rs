@@ -1,0 +1,77 @@
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use clap::Parser;
+use paddock::clock::SystemClock;
+use paddock::config::Config;
+use paddock::storage::Volatile;
+
+/// Paddock: a ZooKeeper-compatible coordination service.
+#[derive(Parser, Debug)]
+#[command(version, about)]
+struct Args {
+    /// A Java ZooKeeper zoo.cfg. Without one, Paddock runs standalone on 127.0.0.1:2181 with
+    /// data under ./data.
+    config_file: Option<PathBuf>,
+    /// The same, as an option.
+    #[arg(long = "config", conflicts_with = "config_file")]
+    config: Option<PathBuf>,
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let args = Args::parse();
+    let cfg = match args.config_file.or(args.config) {
+        Some(path) => match Config::from_file(&path) {
+            Ok(c) => c,
+            Err(e) => {
+                eprintln!("paddock: {e}");
+                return ExitCode::from(2);
+            }
+        },
+        None => Config::default(),
+    };
+    if let Err(e) = cfg.read_myid() {
+        eprintln!("paddock: {e}");
+        return ExitCode::from(2);
+    }
+    if !cfg.servers.is_empty() {
+        tracing::warn!(
+            "server.N lines found: ensemble mode is not implemented yet; running standalone"
+        );
+    }
+    if let Err(e) = std::fs::create_dir_all(&cfg.data_dir) {
+        eprintln!(
+            "paddock: cannot create dataDir {}: {e}",
+            cfg.data_dir.display()
+        );
+        return ExitCode::from(2);
+    }
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("tokio runtime");
+    rt.block_on(async move {
+        let addr = cfg.client_addr();
+        let listener = match tokio::net::TcpListener::bind(addr).await {
+            Ok(l) => l,
+            Err(e) => {
+                eprintln!("paddock: cannot listen on {addr}: {e}");
+                return ExitCode::from(1);
+            }
+        };
+        tracing::info!(%addr, data_dir = %cfg.data_dir.display(), "paddock serving (standalone, state in memory only)");
+        let shutdown = async {
+            let _ = tokio::signal::ctrl_c().await;
+            tracing::info!("shutting down");
+        };
+        paddock::server::run(cfg, listener, Arc::new(SystemClock::new()), Volatile::default(), shutdown).await;
+        ExitCode::SUCCESS
+    })
+}

@@ -1,0 +1,147 @@
+//! Wiring: the core task that owns the pipeline, the storage step between propose and commit,
+//! and the accept loop. Everything the server touches outside itself comes in through a seam
+//! (listener, clock, txn log), so tests can run the whole server inside a simulator.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use jute::proto::ConnectRequest;
+use tokio::sync::{mpsc, oneshot};
+
+use crate::admin::{fourlw, ServerInfo};
+use crate::clock::Clock;
+use crate::config::Config;
+use crate::net::{accept_loop, ConnLimits, Listener};
+use crate::pipeline::{Core, CoreConfig, Incoming, Sink};
+use crate::storage::TxnLog;
+
+/// What connections send the core task.
+pub enum CoreMsg {
+    Connect {
+        conn: u64,
+        peer: Option<SocketAddr>,
+        req: ConnectRequest,
+        sink: Box<dyn Sink>,
+    },
+    Request {
+        conn: u64,
+        xid: i32,
+        incoming: Incoming,
+    },
+    Disconnect {
+        conn: u64,
+    },
+    FourLetter {
+        word: &'static str,
+        reply: oneshot::Sender<String>,
+    },
+}
+
+/// Inputs the core task takes per wake-up before it flushes proposals to the log, so one
+/// sync covers many txns under load (group commit).
+const BATCH: usize = 256;
+/// Bound of the queue from connections to the core.
+const CORE_QUEUE: usize = 4096;
+
+pub fn core_config(cfg: &Config, server_id: u64) -> CoreConfig {
+    CoreConfig {
+        server_id,
+        tick_ms: cfg.tick_time as u64,
+        min_session_timeout: cfg.min_session_timeout() as i32,
+        max_session_timeout: cfg.max_session_timeout() as i32,
+        extended_types: cfg.extended_types_enabled,
+        super_digest: cfg.super_digest.clone(),
+        skip_acl: cfg.skip_acl,
+        container_check_ms: cfg.container_check_interval_ms.max(1),
+        container_max_per_minute: cfg.container_max_per_minute,
+    }
+}
+
+pub fn conn_limits(cfg: &Config) -> ConnLimits {
+    ConnLimits {
+        max_frame: cfg.jute_max_buffer,
+        max_outbound: (cfg.jute_max_buffer * 4).max(8 << 20),
+        max_outstanding: cfg.global_outstanding_limit.max(1),
+        four_letter_whitelist: cfg.four_letter_whitelist.clone(),
+    }
+}
+
+/// Runs a standalone server on `listener` until the future `shutdown` resolves.
+pub async fn run<L, C, T>(
+    cfg: Config,
+    listener: L,
+    clock: Arc<C>,
+    log: T,
+    shutdown: impl std::future::Future<Output = ()>,
+) where
+    L: Listener,
+    C: Clock,
+    T: TxnLog,
+{
+    let mut ccfg = core_config(&cfg, 1);
+    ccfg.extended_types = cfg.extended_types_enabled;
+    let core = Core::new(ccfg, clock.now());
+    let info = ServerInfo::new(&cfg, listener.local_addr().ok());
+    let (tx, rx) = mpsc::channel(CORE_QUEUE);
+    let limits = conn_limits(&cfg);
+    let acceptor = tokio::spawn(accept_loop(listener, tx, limits, cfg.max_client_cnxns));
+    tokio::select! {
+        _ = drive(core, rx, clock, log, info) => {}
+        _ = shutdown => {}
+    }
+    acceptor.abort();
+}
+
+/// The core task: take inputs in batches, hand new txns to the log, commit what is durable.
+pub async fn drive<C: Clock, T: TxnLog>(
+    mut core: Core,
+    mut rx: mpsc::Receiver<CoreMsg>,
+    clock: Arc<C>,
+    mut log: T,
+    info: ServerInfo,
+) {
+    let mut batch = Vec::with_capacity(BATCH);
+    loop {
+        let deadline = clock.instant_of(core.next_deadline().min(clock.mono_ms() + 60_000));
+        tokio::select! {
+            n = rx.recv_many(&mut batch, BATCH) => {
+                if n == 0 {
+                    return;
+                }
+            }
+            _ = tokio::time::sleep_until(deadline) => {}
+        }
+        let now = clock.now();
+        for msg in batch.drain(..) {
+            match msg {
+                CoreMsg::Connect {
+                    conn,
+                    peer,
+                    req,
+                    sink,
+                } => core.connect(now, conn, peer, req, sink),
+                CoreMsg::Request {
+                    conn,
+                    xid,
+                    incoming,
+                } => core.request(now, conn, xid, incoming),
+                CoreMsg::Disconnect { conn } => core.disconnect(conn),
+                CoreMsg::FourLetter { word, reply } => {
+                    let _ = reply.send(fourlw::render(word, &mut core, &info, now));
+                }
+            }
+        }
+        core.tick(now);
+        let proposals = core.take_proposals();
+        if !proposals.is_empty() {
+            let durable = log.append(&proposals).and_then(|_| log.sync());
+            match durable {
+                Ok(zxid) => core.commit(clock.now(), zxid),
+                Err(e) => {
+                    tracing::error!(error = %e, "txn log failed; no further writes are acknowledged");
+                    return;
+                }
+            }
+        }
+    }
+}

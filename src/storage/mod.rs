@@ -1,0 +1,34 @@
+//! The storage seam: where prepared txns go before they are committed. The pipeline hands
+//! every proposal to a [`TxnLog`] and commits only what the log reports durable, so the
+//! durable on-disk log slots in here without touching the write path.
+
+use std::io;
+
+use crate::pipeline::Proposal;
+
+pub trait TxnLog: Send + 'static {
+    /// Queues proposals for writing, in zxid order.
+    fn append(&mut self, proposals: &[Proposal]) -> io::Result<()>;
+    /// Makes everything appended durable; returns the highest durable zxid.
+    fn sync(&mut self) -> io::Result<i64>;
+}
+
+/// In-memory mode: nothing is written, so everything appended counts as "durable" at once.
+/// State lives only in the tree and is lost when the process stops.
+#[derive(Debug, Default)]
+pub struct Volatile {
+    last: i64,
+}
+
+impl TxnLog for Volatile {
+    fn append(&mut self, proposals: &[Proposal]) -> io::Result<()> {
+        if let Some(p) = proposals.last() {
+            self.last = p.hdr.zxid;
+        }
+        Ok(())
+    }
+
+    fn sync(&mut self) -> io::Result<i64> {
+        Ok(self.last)
+    }
+}

@@ -1,0 +1,459 @@
+//! The in-memory znode tree: nodes, Stat bookkeeping, ACL interning and the ephemeral,
+//! container and TTL indexes. Applying a txn here is deterministic and does no I/O; the
+//! pipeline decides *whether* a change is valid, the tree only carries it out.
+
+mod acl_cache;
+pub mod path;
+
+use std::collections::{BTreeSet, HashMap};
+use std::sync::Arc;
+
+use bytes::Bytes;
+use jute::consts::event;
+use jute::data::{Acl, Stat, StatPersisted};
+
+pub use acl_cache::{AclCache, OPEN_UNSAFE_ACL_ID};
+
+/// Stored `ephemeralOwner` of a container node.
+pub const CONTAINER_OWNER: i64 = i64::MIN;
+/// High byte of the stored `ephemeralOwner` of a TTL node; the low 40 bits hold the TTL.
+pub const TTL_MASK: i64 = 0xFF00_0000_0000_0000u64 as i64;
+/// Largest TTL a node can carry (40 bits of milliseconds).
+pub const MAX_TTL: i64 = (1 << 40) - 1;
+
+/// What a node is, decoded from its stored `ephemeralOwner`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NodeKind {
+    Persistent,
+    Ephemeral(i64),
+    Container,
+    Ttl(i64),
+}
+
+impl NodeKind {
+    pub fn from_owner(owner: i64, extended_types: bool) -> NodeKind {
+        if owner == 0 {
+            NodeKind::Persistent
+        } else if owner == CONTAINER_OWNER {
+            NodeKind::Container
+        } else if extended_types && owner & TTL_MASK == TTL_MASK {
+            NodeKind::Ttl(owner & MAX_TTL)
+        } else {
+            NodeKind::Ephemeral(owner)
+        }
+    }
+
+    pub fn ttl_owner(ttl: i64) -> i64 {
+        TTL_MASK | (ttl & MAX_TTL)
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Node {
+    pub data: Option<Bytes>,
+    pub acl: i64,
+    pub stat: StatPersisted,
+    pub children: BTreeSet<Box<str>>,
+}
+
+impl Node {
+    fn new(data: Option<Bytes>, acl: i64, stat: StatPersisted) -> Node {
+        Node {
+            data,
+            acl,
+            stat,
+            children: BTreeSet::new(),
+        }
+    }
+
+    pub fn data_len(&self) -> i32 {
+        self.data.as_ref().map_or(0, |d| d.len() as i32)
+    }
+}
+
+/// A watch event produced by applying a txn: which table fires, on which path.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TreeEvent {
+    pub kind: i32,
+    pub path: String,
+    /// ACL of the node the event is about, for the READ check on delivery.
+    pub acl: Arc<[Acl]>,
+}
+
+/// Why a change could not be applied. Prep rules these out for locally prepared txns; a txn
+/// from a log or a leader that fails here is reported, exactly as Java's DataTree does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TreeError {
+    NoNode,
+    NodeExists,
+    NotEmpty,
+}
+
+pub struct DataTree {
+    nodes: HashMap<Box<str>, Node>,
+    acls: AclCache,
+    ephemerals: HashMap<i64, BTreeSet<String>>,
+    containers: BTreeSet<String>,
+    ttls: BTreeSet<String>,
+    extended_types: bool,
+    pub last_zxid: i64,
+}
+
+impl DataTree {
+    /// A tree with `/`, `/zookeeper`, `/zookeeper/quota` and `/zookeeper/config`, whose stored
+    /// stats are all zero as in Java (so `/` shows cversion -1 and `/zookeeper` -2).
+    pub fn new(extended_types: bool) -> DataTree {
+        let mut t = DataTree {
+            nodes: HashMap::new(),
+            acls: AclCache::new(),
+            ephemerals: HashMap::new(),
+            containers: BTreeSet::new(),
+            ttls: BTreeSet::new(),
+            extended_types,
+            last_zxid: 0,
+        };
+        let zero = StatPersisted::default();
+        t.nodes.insert(
+            "/".into(),
+            Node::new(Some(Bytes::new()), OPEN_UNSAFE_ACL_ID, zero),
+        );
+        for p in ["/zookeeper", "/zookeeper/quota"] {
+            t.insert_builtin(p, OPEN_UNSAFE_ACL_ID, zero);
+        }
+        // /zookeeper/config is world-readable only and its ACL was set with version -1.
+        let read_only = t
+            .acls
+            .acquire(&[Acl::new(jute::consts::perms::READ, "world", "anyone")]);
+        t.insert_builtin(
+            "/zookeeper/config",
+            read_only,
+            StatPersisted {
+                aversion: -1,
+                ..zero
+            },
+        );
+        t
+    }
+
+    fn insert_builtin(&mut self, p: &str, acl: i64, stat: StatPersisted) {
+        let parent = path::parent(p).to_owned();
+        self.nodes
+            .get_mut(parent.as_str())
+            .expect("parent")
+            .children
+            .insert(path::name(p).into());
+        self.nodes
+            .insert(p.into(), Node::new(Some(Bytes::new()), acl, stat));
+    }
+
+    pub fn extended_types(&self) -> bool {
+        self.extended_types
+    }
+
+    pub fn get(&self, path: &str) -> Option<&Node> {
+        self.nodes.get(path)
+    }
+
+    pub fn node_count(&self) -> usize {
+        self.nodes.len()
+    }
+
+    pub fn acl_of(&self, node: &Node) -> Arc<[Acl]> {
+        self.acls.get(node.acl)
+    }
+
+    pub fn acl_cache(&self) -> &AclCache {
+        &self.acls
+    }
+
+    pub fn kind(&self, node: &Node) -> NodeKind {
+        NodeKind::from_owner(node.stat.ephemeral_owner, self.extended_types)
+    }
+
+    /// The Stat a client sees: visible cversion, dataLength, numChildren, and an
+    /// ephemeralOwner that is 0 for containers and TTL nodes.
+    pub fn stat(&self, node: &Node) -> Stat {
+        let s = &node.stat;
+        let num_children = node.children.len() as i32;
+        let owner = match self.kind(node) {
+            NodeKind::Ephemeral(sid) => sid,
+            _ => 0,
+        };
+        Stat {
+            czxid: s.czxid,
+            mzxid: s.mzxid,
+            ctime: s.ctime,
+            mtime: s.mtime,
+            version: s.version,
+            cversion: s.cversion.wrapping_mul(2).wrapping_sub(num_children),
+            aversion: s.aversion,
+            ephemeral_owner: owner,
+            data_length: node.data_len(),
+            num_children,
+            pzxid: s.pzxid,
+        }
+    }
+
+    /// Creates a node. `parent_cversion` is the parent's new stored cversion (-1: current + 1).
+    #[allow(clippy::too_many_arguments)]
+    pub fn create(
+        &mut self,
+        p: &str,
+        data: Option<Bytes>,
+        acl: &[Acl],
+        owner: i64,
+        parent_cversion: i32,
+        zxid: i64,
+        time: i64,
+        events: &mut Vec<TreeEvent>,
+    ) -> Result<Stat, TreeError> {
+        let parent_path = path::parent(p);
+        let name = path::name(p);
+        let parent = self.nodes.get_mut(parent_path).ok_or(TreeError::NoNode)?;
+        if parent.children.contains(name) {
+            return Err(TreeError::NodeExists);
+        }
+        let cv = if parent_cversion == -1 {
+            parent.stat.cversion.wrapping_add(1)
+        } else {
+            parent_cversion
+        };
+        // Replaying a fuzzy snapshot may revisit a create; never move the counter backwards.
+        if cv > parent.stat.cversion {
+            parent.stat.cversion = cv;
+            parent.stat.pzxid = zxid;
+        }
+        parent.children.insert(name.into());
+        let parent_acl = parent.acl;
+        let acl_id = self.acls.acquire(acl);
+        let stat = StatPersisted {
+            czxid: zxid,
+            mzxid: zxid,
+            ctime: time,
+            mtime: time,
+            pzxid: zxid,
+            ephemeral_owner: owner,
+            ..Default::default()
+        };
+        self.nodes.insert(p.into(), Node::new(data, acl_id, stat));
+        match NodeKind::from_owner(owner, self.extended_types) {
+            NodeKind::Ephemeral(sid) => {
+                self.ephemerals.entry(sid).or_default().insert(p.to_owned());
+            }
+            NodeKind::Container => {
+                self.containers.insert(p.to_owned());
+            }
+            NodeKind::Ttl(_) => {
+                self.ttls.insert(p.to_owned());
+            }
+            NodeKind::Persistent => {}
+        }
+        events.push(TreeEvent {
+            kind: event::NODE_CREATED,
+            path: p.to_owned(),
+            acl: self.acls.get(acl_id),
+        });
+        events.push(TreeEvent {
+            kind: event::NODE_CHILDREN_CHANGED,
+            path: parent_path.to_owned(),
+            acl: self.acls.get(parent_acl),
+        });
+        Ok(self.stat(&self.nodes[p]))
+    }
+
+    pub fn delete(
+        &mut self,
+        p: &str,
+        zxid: i64,
+        events: &mut Vec<TreeEvent>,
+    ) -> Result<(), TreeError> {
+        if p == "/" {
+            return Err(TreeError::NoNode);
+        }
+        match self.nodes.get(p) {
+            None => return Err(TreeError::NoNode),
+            Some(n) if !n.children.is_empty() => return Err(TreeError::NotEmpty),
+            Some(_) => {}
+        }
+        let node = self.nodes.remove(p).expect("checked");
+        let parent_path = path::parent(p);
+        let parent = self
+            .nodes
+            .get_mut(parent_path)
+            .expect("a node's parent exists");
+        parent.children.remove(path::name(p));
+        if zxid > parent.stat.pzxid {
+            parent.stat.pzxid = zxid;
+        }
+        let parent_acl = parent.acl;
+        match NodeKind::from_owner(node.stat.ephemeral_owner, self.extended_types) {
+            NodeKind::Ephemeral(sid) => {
+                if let Some(set) = self.ephemerals.get_mut(&sid) {
+                    set.remove(p);
+                    if set.is_empty() {
+                        self.ephemerals.remove(&sid);
+                    }
+                }
+            }
+            NodeKind::Container => {
+                self.containers.remove(p);
+            }
+            NodeKind::Ttl(_) => {
+                self.ttls.remove(p);
+            }
+            NodeKind::Persistent => {}
+        }
+        events.push(TreeEvent {
+            kind: event::NODE_DELETED,
+            path: p.to_owned(),
+            acl: self.acls.get(node.acl),
+        });
+        events.push(TreeEvent {
+            kind: event::NODE_CHILDREN_CHANGED,
+            path: parent_path.to_owned(),
+            acl: self.acls.get(parent_acl),
+        });
+        self.acls.release(node.acl);
+        Ok(())
+    }
+
+    pub fn set_data(
+        &mut self,
+        p: &str,
+        data: Option<Bytes>,
+        version: i32,
+        zxid: i64,
+        time: i64,
+        events: &mut Vec<TreeEvent>,
+    ) -> Result<Stat, TreeError> {
+        let node = self.nodes.get_mut(p).ok_or(TreeError::NoNode)?;
+        node.data = data;
+        node.stat.version = version;
+        node.stat.mzxid = zxid;
+        node.stat.mtime = time;
+        let acl = node.acl;
+        events.push(TreeEvent {
+            kind: event::NODE_DATA_CHANGED,
+            path: p.to_owned(),
+            acl: self.acls.get(acl),
+        });
+        Ok(self.stat(&self.nodes[p]))
+    }
+
+    pub fn set_acl(&mut self, p: &str, acl: &[Acl], version: i32) -> Result<Stat, TreeError> {
+        let new_id = self.acls.acquire(acl);
+        let Some(node) = self.nodes.get_mut(p) else {
+            self.acls.release(new_id);
+            return Err(TreeError::NoNode);
+        };
+        let old = std::mem::replace(&mut node.acl, new_id);
+        node.stat.aversion = version;
+        self.acls.release(old);
+        Ok(self.stat(&self.nodes[p]))
+    }
+
+    /// Number of descendants of `p` (not counting `p`).
+    pub fn descendants(&self, p: &str) -> usize {
+        if p == "/" {
+            return self.nodes.len() - 1;
+        }
+        let mut count = 0;
+        let mut stack = vec![p.to_owned()];
+        while let Some(cur) = stack.pop() {
+            if let Some(n) = self.nodes.get(cur.as_str()) {
+                for c in &n.children {
+                    count += 1;
+                    stack.push(path::join(&cur, c));
+                }
+            }
+        }
+        count
+    }
+
+    pub fn ephemerals_of(&self, session: i64) -> impl Iterator<Item = &String> {
+        self.ephemerals.get(&session).into_iter().flatten()
+    }
+
+    pub fn ephemeral_sessions(&self) -> impl Iterator<Item = (&i64, &BTreeSet<String>)> {
+        self.ephemerals.iter()
+    }
+
+    pub fn ephemeral_count(&self) -> usize {
+        self.ephemerals.values().map(|s| s.len()).sum()
+    }
+
+    pub fn containers(&self) -> &BTreeSet<String> {
+        &self.containers
+    }
+
+    pub fn ttls(&self) -> &BTreeSet<String> {
+        &self.ttls
+    }
+
+    /// Approximate bytes of data held, for `mntr`'s approximate_data_size.
+    pub fn approximate_data_size(&self) -> u64 {
+        self.nodes
+            .iter()
+            .map(|(k, n)| (k.len() + n.data_len() as usize) as u64)
+            .sum()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn open() -> Vec<Acl> {
+        Acl::open_unsafe()
+    }
+
+    #[test]
+    fn builtin_nodes_show_java_cversions() {
+        let t = DataTree::new(false);
+        assert_eq!(t.stat(t.get("/").unwrap()).cversion, -1);
+        assert_eq!(t.stat(t.get("/zookeeper").unwrap()).cversion, -2);
+        assert_eq!(t.stat(t.get("/zookeeper/config").unwrap()).aversion, -1);
+    }
+
+    #[test]
+    fn visible_cversion_counts_creates_and_deletes() {
+        let mut t = DataTree::new(false);
+        let mut ev = Vec::new();
+        t.create("/a", None, &open(), 0, -1, 1, 10, &mut ev)
+            .unwrap();
+        t.create("/a/b", None, &open(), 0, -1, 2, 10, &mut ev)
+            .unwrap();
+        assert_eq!(t.stat(t.get("/a").unwrap()).cversion, 1);
+        t.delete("/a/b", 3, &mut ev).unwrap();
+        let s = t.stat(t.get("/a").unwrap());
+        assert_eq!((s.cversion, s.pzxid, s.num_children), (2, 3, 0));
+    }
+
+    #[test]
+    fn acl_refcounts_return_to_baseline() {
+        let mut t = DataTree::new(false);
+        let base = t.acl_cache().len();
+        let mut ev = Vec::new();
+        let digest = vec![Acl::new(31, "digest", "u:x")];
+        t.create("/a", None, &digest, 0, -1, 1, 0, &mut ev).unwrap();
+        t.set_acl("/a", &open(), 1).unwrap();
+        t.delete("/a", 2, &mut ev).unwrap();
+        assert_eq!(t.acl_cache().len(), base);
+    }
+
+    #[test]
+    fn kinds_from_owner() {
+        assert_eq!(
+            NodeKind::from_owner(CONTAINER_OWNER, true),
+            NodeKind::Container
+        );
+        assert_eq!(
+            NodeKind::from_owner(NodeKind::ttl_owner(5000), true),
+            NodeKind::Ttl(5000)
+        );
+        assert_eq!(
+            NodeKind::from_owner(0x0100_0000_0000_0001, true),
+            NodeKind::Ephemeral(0x0100_0000_0000_0001)
+        );
+    }
+}
