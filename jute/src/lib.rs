@@ -14,6 +14,7 @@ pub mod consts;
 pub mod data;
 mod error;
 pub mod frame;
+pub mod fuzz;
 pub mod proto;
 pub mod txn;
 

@@ -217,15 +217,14 @@ impl Config {
             path: path.to_owned(),
             source,
         })?;
-        let mut cfg = Config::parse(&text)?;
+        let cfg = Config::parse(&text)?;
         // Relative dataDir in a file is relative to the working directory, as in Java.
-        if cfg.raw.get("dataDir").is_none() {
+        if !cfg.raw.contains_key("dataDir") {
             return Err(ConfigError::Invalid(format!(
                 "{}: dataDir is not set",
                 path.display()
             )));
         }
-        cfg.four_letter_whitelist = cfg.four_letter_whitelist.take();
         Ok(cfg)
     }
 

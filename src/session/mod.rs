@@ -58,19 +58,14 @@ impl SessionTable {
 
     /// Registers (or re-registers, on txn replay) a session.
     pub fn add(&mut self, id: i64, timeout_ms: i32, now_ms: u64) -> &mut Session {
-        if !self.sessions.contains_key(&id) {
-            self.sessions.insert(
-                id,
-                Session {
-                    id,
-                    timeout_ms,
-                    passwd: session_password(id),
-                    conn: None,
-                    closing: false,
-                    expires_at: 0,
-                },
-            );
-        }
+        self.sessions.entry(id).or_insert_with(|| Session {
+            id,
+            timeout_ms,
+            passwd: session_password(id),
+            conn: None,
+            closing: false,
+            expires_at: 0,
+        });
         self.touch_at(id, timeout_ms, now_ms);
         self.sessions.get_mut(&id).expect("just inserted")
     }
