@@ -96,20 +96,19 @@ impl Prep<'_> {
             PERSISTENT_WITH_TTL | PERSISTENT_SEQUENTIAL_WITH_TTL
         );
         let is_container = a.flags == CONTAINER;
-        // Java clients pair each opcode with its modes; a mismatched pair would be logged as
-        // a txn that does not describe the node it creates, so it is refused.
+        // Java clients pair each opcode with its modes. A mismatched pair passes Java's early
+        // checks but would log a txn that does not describe the node it creates (for createTTL
+        // with a non-TTL mode, Java's apply even throws), so it is refused where Java would
+        // create it: every error Java reports before that point is reported the same.
         let mismatched = match a.opcode {
             op::CREATE_CONTAINER => !is_container,
             op::CREATE_TTL => !is_ttl,
             _ => is_container || is_ttl,
         };
-        if mismatched {
-            return Err(ErrorCode::BadArguments);
-        }
         if is_ttl && !self.tree.extended_types() {
             return Err(ErrorCode::Unimplemented);
         }
-        if is_ttl && !(a.ttl > 0 && a.ttl <= MAX_TTL) {
+        if (is_ttl && !(a.ttl > 0 && a.ttl <= MAX_TTL)) || (!is_ttl && a.ttl >= 0) {
             return Err(ErrorCode::BadArguments);
         }
         let ephemeral = matches!(a.flags, EPHEMERAL | EPHEMERAL_SEQUENTIAL);
@@ -136,6 +135,9 @@ impl Prep<'_> {
             NodeKind::from_owner(parent_stat.ephemeral_owner, self.tree.extended_types())
         {
             return Err(ErrorCode::NoChildrenForEphemerals);
+        }
+        if mismatched {
+            return Err(ErrorCode::BadArguments);
         }
         let new_cversion = parent_stat.cversion.wrapping_add(1);
         let (txn, owner) = match a.opcode {

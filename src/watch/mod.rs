@@ -123,11 +123,13 @@ impl WatchManager {
             watchers.retain(|conn, modes| {
                 let fires = *modes & (STANDARD | PERSISTENT) != 0
                     || (check_recursive && *modes & RECURSIVE != 0);
-                if fires && !skip.contains(conn) {
-                    fired.insert(*conn);
-                    if *modes & STANDARD != 0 {
-                        *modes &= !STANDARD;
+                if fires {
+                    // A connection already told of this event through the other table is not
+                    // told twice, but its one-shot watch is used up all the same, as in Java.
+                    if !skip.contains(conn) {
+                        fired.insert(*conn);
                     }
+                    *modes &= !STANDARD;
                 }
                 *modes != 0
             });
@@ -155,7 +157,7 @@ impl WatchManager {
             table.remove(&e);
         }
         // Keep the per-connection index honest for consumed one-shot watches.
-        for conn in &fired {
+        for conn in fired.iter().chain(skip.iter()) {
             if !self.has_any(*conn, p) {
                 if let Some(set) = self.by_conn.get_mut(conn) {
                     set.remove(p);
@@ -319,6 +321,18 @@ mod tests {
             .trigger(Table::Data, "/a/b", event::NODE_CREATED, &none())
             .is_empty());
         assert_eq!(w.recursive, 0);
+    }
+
+    #[test]
+    fn suppressed_one_shot_watch_is_still_consumed() {
+        let mut w = WatchManager::default();
+        w.add_standard(Table::Data, "/d", 1);
+        w.add_standard(Table::Child, "/d", 1);
+        let data = w.trigger(Table::Data, "/d", event::NODE_DELETED, &none());
+        assert!(w
+            .trigger(Table::Child, "/d", event::NODE_DELETED, &data)
+            .is_empty());
+        assert_eq!(w.count(), 0, "the child watch fired (silently) and is gone");
     }
 
     #[test]
