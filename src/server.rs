@@ -33,6 +33,7 @@ pub enum CoreMsg {
     },
     FourLetter {
         word: &'static str,
+        peer: Option<SocketAddr>,
         reply: oneshot::Sender<String>,
     },
 }
@@ -126,8 +127,8 @@ pub async fn drive<C: Clock, T: TxnLog>(
                     incoming,
                 } => core.request(now, conn, xid, incoming),
                 CoreMsg::Disconnect { conn } => core.disconnect(conn),
-                CoreMsg::FourLetter { word, reply } => {
-                    let _ = reply.send(fourlw::render(word, &mut core, &info, now));
+                CoreMsg::FourLetter { word, peer, reply } => {
+                    let _ = reply.send(fourlw::render(word, &mut core, &info, now, peer));
                 }
             }
         }

@@ -109,7 +109,11 @@ pub async fn serve_conn<S>(
         {
             let (tx, rx) = oneshot::channel();
             if core
-                .send(CoreMsg::FourLetter { word, reply: tx })
+                .send(CoreMsg::FourLetter {
+                    word,
+                    peer,
+                    reply: tx,
+                })
                 .await
                 .is_err()
             {

@@ -65,7 +65,7 @@ pub struct ConnStats {
     pub last_op: i32,
     pub last_cxid: i32,
     pub last_zxid: i64,
-    pub last_response_wall_ms: i64,
+    pub last_response_mono_ms: u64,
     pub last_latency: u64,
     pub min_latency: u64,
     pub max_latency: u64,
@@ -82,7 +82,7 @@ impl ConnStats {
             last_op: -1,
             last_cxid: -1,
             last_zxid: -1,
-            last_response_wall_ms: 0,
+            last_response_mono_ms: 0,
             last_latency: 0,
             min_latency: u64::MAX,
             max_latency: 0,
@@ -95,7 +95,7 @@ impl ConnStats {
         self.last_op = op;
         self.last_cxid = xid;
         self.last_zxid = zxid;
-        self.last_response_wall_ms = now.wall_ms;
+        self.last_response_mono_ms = now.mono_ms;
         self.last_latency = latency;
         self.min_latency = self.min_latency.min(latency);
         self.max_latency = self.max_latency.max(latency);

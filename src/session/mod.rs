@@ -141,6 +141,11 @@ impl SessionTable {
         out
     }
 
+    /// Expiry buckets in time order: (monotonic ms, session ids), for `dump`.
+    pub fn buckets(&self) -> impl Iterator<Item = (u64, &BTreeSet<i64>)> {
+        self.buckets.iter().map(|(t, ids)| (*t, ids))
+    }
+
     /// The next time a bucket falls due.
     pub fn next_expiry(&self) -> Option<u64> {
         self.buckets.keys().next().copied()

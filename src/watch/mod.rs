@@ -253,6 +253,38 @@ impl WatchManager {
         self.by_conn.values().filter(|s| !s.is_empty()).count()
     }
 
+    /// (connections, paths, watches) of the data table: what Java's `wchs` reports.
+    pub fn data_summary(&self) -> (usize, usize, usize) {
+        let conns: HashSet<ConnId> = self.data.values().flat_map(|w| w.keys().copied()).collect();
+        (
+            conns.len(),
+            self.data.len(),
+            self.data.values().map(|w| w.len()).sum(),
+        )
+    }
+
+    /// `path → connections` of the data table, sorted, for `wchp`.
+    pub fn data_by_path(&self) -> BTreeMap<String, Vec<ConnId>> {
+        self.data
+            .iter()
+            .map(|(p, w)| (p.clone(), w.keys().copied().collect()))
+            .collect()
+    }
+
+    /// `connection → paths` of the data table, sorted, for `wchc`.
+    pub fn data_by_conn(&self) -> BTreeMap<ConnId, Vec<String>> {
+        let mut out: BTreeMap<ConnId, Vec<String>> = BTreeMap::new();
+        for (p, w) in &self.data {
+            for c in w.keys() {
+                out.entry(*c).or_default().push(p.clone());
+            }
+        }
+        for v in out.values_mut() {
+            v.sort();
+        }
+        out
+    }
+
     /// `path → connections` for `wchp`, sorted.
     pub fn by_path(&self) -> BTreeMap<String, Vec<ConnId>> {
         let mut out: BTreeMap<String, Vec<ConnId>> = BTreeMap::new();
