@@ -264,7 +264,10 @@ impl Core {
                 auth,
                 peer,
                 sink,
-                stats: ConnStats::new(now),
+                stats: ConnStats {
+                    received: 1,
+                    ..ConnStats::new(now)
+                },
             },
         );
         self.stats.packets_received += 1;
