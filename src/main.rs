@@ -9,14 +9,22 @@ use paddock::storage::Volatile;
 
 /// Paddock: a ZooKeeper-compatible coordination service.
 #[derive(Parser, Debug)]
-#[command(version, about)]
+#[command(version, about, args_conflicts_with_subcommands = true)]
 struct Args {
+    #[command(subcommand)]
+    command: Option<Command>,
     /// A Java ZooKeeper zoo.cfg. Without one, Paddock runs standalone on 127.0.0.1:2181 with
     /// data under ./data.
     config_file: Option<PathBuf>,
     /// The same, as an option.
     #[arg(long = "config", conflicts_with = "config_file")]
     config: Option<PathBuf>,
+}
+
+#[derive(clap::Subcommand, Debug)]
+enum Command {
+    /// Print what a txn log (version-2/log.<zxid>) holds; works on Java ZooKeeper's logs too.
+    LogDump { file: PathBuf },
 }
 
 fn main() -> ExitCode {
@@ -27,6 +35,18 @@ fn main() -> ExitCode {
         .with_writer(std::io::stderr)
         .init();
     let args = Args::parse();
+    if let Some(Command::LogDump { file }) = args.command {
+        return match paddock::storage::dump::log_dump(&file) {
+            Ok(text) => {
+                print!("{text}");
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("paddock: {e}");
+                ExitCode::from(1)
+            }
+        };
+    }
     let cfg = match args.config_file.or(args.config) {
         Some(path) => match Config::from_file(&path) {
             Ok(c) => c,

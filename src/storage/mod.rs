@@ -2,6 +2,8 @@
 //! every proposal to a [`TxnLog`] and commits only what the log reports durable, so the
 //! durable on-disk log slots in here without touching the write path.
 
+pub mod dump;
+pub mod txnlog;
 use std::io;
 
 use crate::pipeline::Proposal;
