@@ -178,6 +178,12 @@ enum Queued {
         close: bool,
         recv_ms: u64,
     },
+    /// An auth packet that arrived while its session was being created.
+    Auth {
+        conn: ConnId,
+        xid: i32,
+        packet: jute::proto::AuthPacket,
+    },
 }
 
 pub struct Core {
@@ -383,8 +389,24 @@ impl Core {
             }
         };
         match req {
-            // Auth is handled at once, outside the session's order, as in Java.
-            Request::Auth(a) => self.authenticate(conn, a),
+            // Auth is handled at once, outside the session's order, as in Java, except while
+            // the session is still being created: Java reads nothing more from a connection
+            // until its ConnectResponse is out, so the auth reply must not overtake it.
+            Request::Auth(a) => {
+                let handshaking = self.queues.get(&sid).is_some_and(|q| {
+                    q.iter()
+                        .any(|e| matches!(e, Queued::CreateSession { conn: c, .. } if *c == conn))
+                });
+                if handshaking {
+                    self.queue(sid).push_back(Queued::Auth {
+                        conn,
+                        xid,
+                        packet: a,
+                    });
+                } else {
+                    self.authenticate(conn, xid, a);
+                }
+            }
             Request::Sasl(_) => self.enqueue(
                 now,
                 sid,
@@ -842,6 +864,7 @@ impl Core {
                         self.close_conn(conn);
                     }
                 }
+                Queued::Auth { conn, xid, packet } => self.authenticate(conn, xid, packet),
                 Queued::Write { .. } | Queued::CreateSession { .. } => {
                     unreachable!("returned above")
                 }
@@ -865,7 +888,9 @@ impl Core {
         self.drain(now, sid);
     }
 
-    fn authenticate(&mut self, conn: ConnId, a: jute::proto::AuthPacket) {
+    /// Adds the packet's identities to the connection; the reply echoes the request's xid (-4
+    /// from Java clients, an ordinary one from some others), as Java's does.
+    fn authenticate(&mut self, conn: ConnId, xid: i32, a: jute::proto::AuthPacket) {
         let Some(c) = self.conns.get_mut(&conn) else {
             return;
         };
@@ -885,7 +910,7 @@ impl Core {
                 self.send(
                     conn,
                     OutMsg::Reply {
-                        xid: xid::AUTH,
+                        xid,
                         zxid: 0,
                         err: 0,
                         body: Response::Empty,
@@ -896,7 +921,7 @@ impl Core {
                 self.send(
                     conn,
                     OutMsg::Reply {
-                        xid: xid::AUTH,
+                        xid,
                         zxid: 0,
                         err: code.code(),
                         body: Response::Empty,
