@@ -4,6 +4,7 @@
 
 pub mod dump;
 pub mod txnlog;
+pub mod writer;
 use std::io;
 
 use crate::pipeline::Proposal;
