@@ -84,6 +84,20 @@ fn decode_request(frame: &[u8], max: usize) -> Option<(i32, Incoming)> {
     Some((hdr.xid, incoming))
 }
 
+/// After a graceful close: read and discard until the peer closes too (bounded), so the
+/// socket is never dropped with unread data.
+async fn drain<R: AsyncRead + Unpin>(rd: &mut R) {
+    let mut scratch = [0u8; 4096];
+    let _ = tokio::time::timeout(std::time::Duration::from_secs(1), async {
+        while let Ok(n) = rd.read(&mut scratch).await {
+            if n == 0 {
+                break;
+            }
+        }
+    })
+    .await;
+}
+
 pub async fn serve_conn<S>(
     stream: S,
     peer: Option<SocketAddr>,
@@ -142,6 +156,7 @@ pub async fn serve_conn<S>(
     let (tx, rx) = mpsc::unbounded_channel();
     let queued = Arc::new(AtomicUsize::new(0));
     let cut = CancellationToken::new();
+    let closing = CancellationToken::new();
     let slots = Arc::new(Semaphore::new(limits.max_outstanding));
     let sink = ChannelSink {
         tx,
@@ -149,7 +164,14 @@ pub async fn serve_conn<S>(
         limit: limits.max_outbound,
         cut: cut.clone(),
     };
-    tokio::spawn(write_loop(wr, rx, queued, slots.clone(), cut.clone()));
+    tokio::spawn(write_loop(
+        wr,
+        rx,
+        queued,
+        slots.clone(),
+        cut.clone(),
+        closing.clone(),
+    ));
     if core
         .send(CoreMsg::Connect {
             conn,
@@ -167,6 +189,10 @@ pub async fn serve_conn<S>(
         let frame = tokio::select! {
             f = next_frame(&mut rd, &mut buf, limits.max_frame) => f,
             _ = cut.cancelled() => None,
+            _ = closing.cancelled() => {
+                drain(&mut rd).await;
+                None
+            }
         };
         let Some(frame) = frame else { break };
         let Some((xid, incoming)) = decode_request(&frame, limits.max_frame) else {
@@ -176,6 +202,10 @@ pub async fn serve_conn<S>(
         let permit = tokio::select! {
             p = slots.acquire() => p,
             _ = cut.cancelled() => break,
+            _ = closing.cancelled() => {
+                drain(&mut rd).await;
+                break;
+            }
         };
         match permit {
             Ok(p) => p.forget(),

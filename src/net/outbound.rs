@@ -79,14 +79,20 @@ const BATCH_BYTES: usize = 64 * 1024;
 
 /// Writes until the core says Close (after flushing), the channel ends, or the connection is
 /// cut. Each written reply frees one slot of the reader's outstanding-request budget.
+/// `closing` is cancelled after a graceful close (the core's Close, flushed, FIN sent): the
+/// reader then drains what the peer still sends instead of dropping the socket, since closing
+/// with unread data makes the kernel send a RST, and a RST destroys the final reply (an
+/// AUTHFAILED, a closeSession answer) before the client reads it.
 pub async fn write_loop<W: AsyncWrite + Unpin>(
     mut wr: W,
     mut rx: mpsc::UnboundedReceiver<OutMsg>,
     queued: Arc<AtomicUsize>,
     slots: Arc<Semaphore>,
     cut: CancellationToken,
+    closing: CancellationToken,
 ) {
     let mut out = BytesMut::with_capacity(16 * 1024);
+    let mut graceful = false;
     'outer: loop {
         let first = tokio::select! {
             m = rx.recv() => m,
@@ -123,9 +129,14 @@ pub async fn write_loop<W: AsyncWrite + Unpin>(
         }
         slots.add_permits(replies);
         if close {
+            graceful = true;
             break;
         }
     }
     let _ = wr.shutdown().await;
-    cut.cancel();
+    if graceful {
+        closing.cancel();
+    } else {
+        cut.cancel();
+    }
 }

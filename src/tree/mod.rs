@@ -4,6 +4,7 @@
 
 mod acl_cache;
 pub mod path;
+pub mod quota;
 
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
@@ -96,6 +97,8 @@ pub struct DataTree {
     containers: BTreeSet<String>,
     ttls: BTreeSet<String>,
     extended_types: bool,
+    /// Paths with a `zookeeper_limits` node under /zookeeper/quota.
+    quota_roots: BTreeSet<String>,
     pub last_zxid: i64,
 }
 
@@ -110,6 +113,7 @@ impl DataTree {
             containers: BTreeSet::new(),
             ttls: BTreeSet::new(),
             extended_types,
+            quota_roots: BTreeSet::new(),
             last_zxid: 0,
         };
         let zero = StatPersisted::default();
@@ -248,6 +252,7 @@ impl DataTree {
             }
             NodeKind::Persistent => {}
         }
+        self.quota_on_create(p, parent_path);
         events.push(TreeEvent {
             kind: event::NODE_CREATED,
             path: p.to_owned(),
@@ -303,6 +308,12 @@ impl DataTree {
             }
             NodeKind::Persistent => {}
         }
+        if parent_path.starts_with("/zookeeper") && path::name(p) == quota::LIMITS_NODE {
+            self.quota_roots.remove(quota::trim(parent_path));
+        }
+        if let Some(root) = self.quota_root_of(p) {
+            self.quota_add(&root, -1, -(node.data_len() as i64));
+        }
         events.push(TreeEvent {
             kind: event::NODE_DELETED,
             path: p.to_owned(),
@@ -327,11 +338,15 @@ impl DataTree {
         events: &mut Vec<TreeEvent>,
     ) -> Result<Stat, TreeError> {
         let node = self.nodes.get_mut(p).ok_or(TreeError::NoNode)?;
+        let bytes_diff = data.as_ref().map_or(0, |d| d.len() as i64) - node.data_len() as i64;
         node.data = data;
         node.stat.version = version;
         node.stat.mzxid = zxid;
         node.stat.mtime = time;
         let acl = node.acl;
+        if let Some(root) = self.quota_root_of(p) {
+            self.quota_add(&root, 0, bytes_diff);
+        }
         events.push(TreeEvent {
             kind: event::NODE_DATA_CHANGED,
             path: p.to_owned(),
@@ -350,6 +365,68 @@ impl DataTree {
         node.stat.aversion = version;
         self.acls.release(old);
         Ok(self.stat(&self.nodes[p]))
+    }
+
+    fn quota_on_create(&mut self, p: &str, parent_path: &str) {
+        if parent_path.starts_with(quota::QUOTA_ROOT) {
+            let root = quota::trim(parent_path).to_owned();
+            match path::name(p) {
+                quota::LIMITS_NODE => {
+                    self.quota_roots.insert(root);
+                }
+                quota::STATS_NODE => self.recompute_quota(&root),
+                _ => {}
+            }
+        }
+        if let Some(root) = self.quota_root_of(p) {
+            let bytes = self.nodes.get(p).map_or(0, |n| n.data_len() as i64);
+            self.quota_add(&root, 1, bytes);
+        }
+    }
+
+    /// The deepest quota root at or above `p` (never `/`).
+    fn quota_root_of(&self, p: &str) -> Option<String> {
+        if self.quota_roots.is_empty() {
+            return None;
+        }
+        let mut cur = p;
+        while cur != "/" && !cur.is_empty() {
+            if self.quota_roots.contains(cur) {
+                return Some(cur.to_owned());
+            }
+            cur = path::parent(cur);
+        }
+        None
+    }
+
+    fn quota_add(&mut self, root: &str, count: i64, bytes: i64) {
+        let Some(stats) = self.nodes.get_mut(quota::stats_path(root).as_str()) else {
+            return;
+        };
+        let text = stats
+            .data
+            .as_deref()
+            .map(String::from_utf8_lossy)
+            .unwrap_or_default();
+        let mut track = quota::StatsTrack::parse(&text);
+        track.add(count, bytes);
+        stats.data = Some(Bytes::from(track.render()));
+    }
+
+    /// Counts `root`'s subtree (itself included) into its stats node.
+    fn recompute_quota(&mut self, root: &str) {
+        let (mut count, mut bytes) = (0i64, 0i64);
+        let mut stack = vec![root.to_owned()];
+        while let Some(cur) = stack.pop() {
+            if let Some(n) = self.nodes.get(cur.as_str()) {
+                count += 1;
+                bytes += n.data_len() as i64;
+                stack.extend(n.children.iter().map(|c| path::join(&cur, c)));
+            }
+        }
+        if let Some(stats) = self.nodes.get_mut(quota::stats_path(root).as_str()) {
+            stats.data = Some(Bytes::from(quota::StatsTrack::new(count, bytes).render()));
+        }
     }
 
     /// Number of descendants of `p` (not counting `p`).
@@ -439,6 +516,61 @@ mod tests {
         t.set_acl("/a", &open(), 1).unwrap();
         t.delete("/a", 2, &mut ev).unwrap();
         assert_eq!(t.acl_cache().len(), base);
+    }
+
+    #[test]
+    fn quota_stats_follow_the_subtree() {
+        let mut t = DataTree::new(false);
+        let open = Acl::open_unsafe();
+        let mut ev = Vec::new();
+        let nodes = [
+            ("/q", "abcd"),
+            ("/q/a", "12345"),
+            ("/zookeeper/quota/q", ""),
+            ("/zookeeper/quota/q/zookeeper_limits", "count=10,bytes=-1"),
+            ("/zookeeper/quota/q/zookeeper_stats", "count=0,bytes=0"),
+        ];
+        for (z, (p, d)) in nodes.iter().enumerate() {
+            t.create(
+                p,
+                Some(Bytes::from(d.to_string())),
+                &open,
+                0,
+                -1,
+                z as i64 + 1,
+                0,
+                &mut ev,
+            )
+            .unwrap();
+        }
+        let stats = |t: &DataTree| {
+            String::from_utf8(
+                t.get("/zookeeper/quota/q/zookeeper_stats")
+                    .unwrap()
+                    .data
+                    .clone()
+                    .unwrap()
+                    .to_vec(),
+            )
+            .unwrap()
+        };
+        assert_eq!(stats(&t), "count=2,bytes=9");
+        t.create(
+            "/q/b",
+            Some(Bytes::from_static(b"xy")),
+            &open,
+            0,
+            -1,
+            8,
+            0,
+            &mut ev,
+        )
+        .unwrap();
+        assert_eq!(stats(&t), "count=3,bytes=11");
+        t.set_data("/q/b", Some(Bytes::from_static(b"x")), 1, 9, 0, &mut ev)
+            .unwrap();
+        t.delete("/q/a", 10, &mut ev).unwrap();
+        assert_eq!(stats(&t), "count=2,bytes=5");
     }
 
     #[test]
