@@ -615,6 +615,194 @@ def sc_four_letter_words():
     check(len(version) == 3 and version >= (3, 5, 0), f"server_version {version}")
 
 
+def sc_tree_cache():
+    from kazoo.recipe.cache import TreeCache, TreeEvent
+    a, b = client(), client()
+    root = BASE + "/treecache"
+    a.ensure_path(root + "/pre")
+    events = []
+    cache = TreeCache(a, root)
+    cache.listen(lambda e: events.append((e.event_type, e.event_data.path if e.event_data else None)))
+    cache.start()
+    wait_for(lambda: (TreeEvent.INITIALIZED, None) in events, "the cache to initialise")
+    b.create(root + "/x", b"v1")
+    wait_for(lambda: cache.get_data(root + "/x") is not None and cache.get_data(root + "/x").data == b"v1", "x in the cache")
+    b.set(root + "/x", b"v2")
+    wait_for(lambda: cache.get_data(root + "/x").data == b"v2", "the update in the cache")
+    b.delete(root + "/x")
+    wait_for(lambda: cache.get_data(root + "/x") is None, "the delete in the cache")
+    check((TreeEvent.NODE_ADDED, root + "/x") in events and (TreeEvent.NODE_UPDATED, root + "/x") in events
+          and (TreeEvent.NODE_REMOVED, root + "/x") in events, f"events {events}")
+    eq(sorted(cache.get_children(root)), ["pre"], "cached children")
+    cache.close()
+
+
+def sc_read_write_lock():
+    a, b, c = client(), client(), client()
+    root = BASE + "/rwlock"
+    r1, r2, w = a.ReadLock(root, "r1"), b.ReadLock(root, "r2"), c.WriteLock(root, "w")
+    check(r1.acquire(timeout=5) and r2.acquire(timeout=5), "two readers share the lock")
+    got = []
+    t = threading.Thread(target=lambda: got.append(w.acquire(timeout=10)))
+    t.start()
+    time.sleep(0.5)
+    check(not got, "the writer waits while readers hold the lock")
+    r1.release()
+    r2.release()
+    t.join(10)
+    eq(got, [True], "writer acquired after both readers released")
+    r3 = a.ReadLock(root, "r3")
+    raises(LockTimeout, r3.acquire, timeout=0.5)  # a reader waits while the writer holds it
+    w.release()
+    check(r3.acquire(timeout=5), "reader acquired after the writer released")
+    r3.release()
+
+
+def sc_semaphore():
+    a, b, c = client(), client(), client()
+    root = BASE + "/semaphore"
+    s1, s2, s3 = a.Semaphore(root, "a", max_leases=2), b.Semaphore(root, "b", max_leases=2), c.Semaphore(root, "c", max_leases=2)
+    check(s1.acquire(timeout=5) and s2.acquire(timeout=5), "two leases granted")
+    check(not s3.acquire(blocking=False), "a third lease is refused")
+    eq(sorted(s1.lease_holders()), ["a", "b"], "lease holders")
+    s1.release()
+    check(s3.acquire(timeout=5), "third lease granted once one is released")
+    s2.release()
+    s3.release()
+
+
+def sc_barrier():
+    a, b = client(), client()
+    root = BASE + "/barrier"
+    bar = a.Barrier(root)
+    bar.create()
+    released = []
+    t = threading.Thread(target=lambda: released.append(b.Barrier(root).wait(10)))
+    t.start()
+    time.sleep(0.5)
+    check(not released, "the waiter waits while the barrier stands")
+    bar.remove()
+    t.join(10)
+    eq(released, [True], "waiter released when the barrier is removed")
+
+
+def sc_double_barrier():
+    a, b = client(), client()
+    root = BASE + "/dbarrier"
+    d1, d2 = a.DoubleBarrier(root, 2), b.DoubleBarrier(root, 2)
+    entered = []
+    t = threading.Thread(target=lambda: (d2.enter(), entered.append(2)))
+    t.start()
+    time.sleep(0.5)
+    check(not entered, "the first participant waits for the second to enter")
+    d1.enter()
+    t.join(10)
+    eq(entered, [2], "both entered")
+    left = []
+    t = threading.Thread(target=lambda: (d2.leave(), left.append(2)))
+    t.start()
+    time.sleep(0.3)
+    d1.leave()
+    t.join(10)
+    eq(left, [2], "both left")
+    eq(a.get_children(root), [], "no participant nodes remain")
+
+
+def sc_counter():
+    a, b = client(), client()
+    root = BASE + "/counter"
+    ca, cb = a.Counter(root), b.Counter(root)
+    done = []
+    def bump(counter, n):
+        for _ in range(n):
+            counter += 1
+        done.append(n)
+    t1 = threading.Thread(target=bump, args=(ca, 25))
+    t2 = threading.Thread(target=bump, args=(cb, 25))
+    t1.start(); t2.start(); t1.join(20); t2.join(20)
+    eq(len(done), 2, "both incrementers finished")
+    eq(a.Counter(root).value, 50, "concurrent increments from two clients")
+    cb -= 8
+    eq(ca.value, 42, "decrement seen by the other client")
+
+
+def sc_queue():
+    a, b = client(), client()
+    root = BASE + "/queue"
+    q = a.Queue(root)
+    for i in range(5):
+        q.put(b"item%d" % i)
+    q.put(b"urgent", priority=1)
+    got = [b.Queue(root).get() for _ in range(6)]
+    eq(got, [b"urgent"] + [b"item%d" % i for i in range(5)], "priority first, then FIFO")
+    eq(b.Queue(root).get(), None, "empty queue")
+
+
+def sc_locking_queue():
+    a, b = client(), client()
+    root = BASE + "/lqueue"
+    qa, qb = a.LockingQueue(root), b.LockingQueue(root)
+    qa.put_all([b"x", b"y"])
+    eq(qb.get(5), b"x", "first item")
+    check(qb.holds_lock(), "the consumer holds the item")
+    check(qb.consume(), "item consumed")
+    eq(qa.get(5), b"y", "second item to the other consumer")
+    check(qa.release(), "item released back")
+    eq(qb.get(5), b"y", "released item handed out again")
+    check(qb.consume(), "second item consumed")
+    eq(len(qa), 0, "queue empty")
+
+
+def sc_party():
+    a, b = client(), client()
+    root = BASE + "/party"
+    pa, pb = a.Party(root, "alice"), b.Party(root, "bob")
+    pa.join()
+    pb.join()
+    eq(sorted(pa), ["alice", "bob"], "members")
+    eq(len(pb), 2, "party size")
+    pb.leave()
+    eq(list(pa), ["alice"], "member left")
+
+
+def sc_set_partitioner():
+    a, b = client(), client()
+    root = BASE + "/partitioner"
+    items = ("p1", "p2", "p3", "p4")
+    sa = a.SetPartitioner(root, set=items, time_boundary=0.5, identifier="a")
+    sb = b.SetPartitioner(root, set=items, time_boundary=0.5, identifier="b")
+    def settle(*ps):
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            for p in ps:
+                if p.release:
+                    p.release_set()
+                elif p.allocating:
+                    p.wait_for_acquire(timeout=0.2)
+            if all(p.acquired for p in ps):
+                return
+            time.sleep(0.05)
+        raise AssertionError(f"partitions did not settle: {[p.state for p in ps]}")
+    settle(sa, sb)
+    got_a, got_b = set(sa), set(sb)
+    check(got_a and got_b and not (got_a & got_b) and got_a | got_b == set(items), f"partition {got_a} {got_b}")
+    sa.finish()
+    sb.finish()
+
+
+def sc_non_blocking_lease():
+    import datetime
+    a, b = client(), client()
+    root = BASE + "/lease"
+    la = a.NonBlockingLease(root, datetime.timedelta(seconds=2), identifier="a")
+    check(bool(la), "first lease obtained")
+    lb = b.NonBlockingLease(root, datetime.timedelta(seconds=2), identifier="b")
+    check(not lb, "second lease refused while the first is valid")
+    time.sleep(2.5)
+    lb = b.NonBlockingLease(root, datetime.timedelta(seconds=2), identifier="b")
+    check(bool(lb), "lease obtained after the first expired")
+
+
 SCENARIOS = [name[3:] for name in list(globals()) if name.startswith("sc_")]
 
 

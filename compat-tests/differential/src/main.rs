@@ -296,7 +296,31 @@ impl Gen {
                     })
                 }
             }
-            27 => Request::WhoAmI,
+            27 => match self.rng.below(4) {
+                0 => Request::Ping,
+                1 => {
+                    // What a reconnecting client sends: events for what changed since zxid 0
+                    // (i.e. for every node that exists or is gone), registrations otherwise.
+                    let paths = |g: &mut Gen| {
+                        (0..g.rng.below(3))
+                            .map(|_| g.node_path())
+                            .collect::<Vec<_>>()
+                    };
+                    Request::SetWatches(SetWatches {
+                        relative_zxid: 0,
+                        data_watches: paths(self),
+                        exist_watches: paths(self),
+                        child_watches: paths(self),
+                    })
+                }
+                2 => Request::Reconfig(ReconfigRequest {
+                    joining_servers: String::new(),
+                    leaving_servers: String::new(),
+                    new_members: String::new(),
+                    cur_config_id: -1,
+                }),
+                _ => Request::WhoAmI,
+            },
             28 => {
                 if self.rng.chance(10) {
                     return Step::Reopen(s);
