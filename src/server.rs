@@ -128,6 +128,8 @@ pub async fn drive<C: Clock, T: TxnLog>(
                 } => core.request(now, conn, xid, incoming),
                 CoreMsg::Disconnect { conn } => core.disconnect(conn),
                 CoreMsg::FourLetter { word, peer, reply } => {
+                    // Java counts the command as a received packet before answering it.
+                    core.stats.packets_received += 1;
                     let _ = reply.send(fourlw::render(word, &mut core, &info, now, peer));
                 }
             }
