@@ -3,6 +3,7 @@
 //! pipeline decides *whether* a change is valid, the tree only carries it out.
 
 mod acl_cache;
+pub mod digest;
 pub mod path;
 pub mod quota;
 
@@ -99,6 +100,8 @@ pub struct DataTree {
     extended_types: bool,
     /// Paths with a `zookeeper_limits` node under /zookeeper/quota.
     quota_roots: BTreeSet<String>,
+    /// Wrapping sum of every node's digest (see `digest`).
+    digest: i64,
     pub last_zxid: i64,
 }
 
@@ -114,6 +117,7 @@ impl DataTree {
             ttls: BTreeSet::new(),
             extended_types,
             quota_roots: BTreeSet::new(),
+            digest: 0,
             last_zxid: 0,
         };
         let zero = StatPersisted::default();
@@ -136,7 +140,92 @@ impl DataTree {
                 ..zero
             },
         );
+        t.digest = t
+            .nodes
+            .iter()
+            .map(|(p, n)| t.digest_at_node(p, n))
+            .fold(0i64, i64::wrapping_add);
         t
+    }
+
+    fn digest_at_node(&self, p: &str, n: &Node) -> i64 {
+        digest::node_digest(p, n.data.as_deref(), &n.stat)
+    }
+
+    fn digest_at(&self, p: &str) -> i64 {
+        self.nodes.get(p).map_or(0, |n| self.digest_at_node(p, n))
+    }
+
+    /// The tree digest: what Java logs in each TxnDigest and checks on replay.
+    pub fn digest(&self) -> i64 {
+        self.digest
+    }
+
+    /// Runs a change to `paths`, keeping the tree digest exact: their digests come out
+    /// before and go back in after.
+    fn with_digest<T>(
+        &mut self,
+        paths: &[&str],
+        change: impl FnOnce(&mut Self) -> Result<T, TreeError>,
+    ) -> Result<T, TreeError> {
+        let before = paths
+            .iter()
+            .map(|p| self.digest_at(p))
+            .fold(0i64, i64::wrapping_add);
+        let r = change(self)?;
+        let after = paths
+            .iter()
+            .map(|p| self.digest_at(p))
+            .fold(0i64, i64::wrapping_add);
+        self.digest = self.digest.wrapping_sub(before).wrapping_add(after);
+        Ok(r)
+    }
+
+    /// Creates a node. `parent_cversion` is the parent's new stored cversion (-1: current + 1).
+    #[allow(clippy::too_many_arguments)]
+    pub fn create(
+        &mut self,
+        p: &str,
+        data: Option<Bytes>,
+        acl: &[Acl],
+        owner: i64,
+        parent_cversion: i32,
+        zxid: i64,
+        time: i64,
+        events: &mut Vec<TreeEvent>,
+    ) -> Result<Stat, TreeError> {
+        let parent = path::parent(p).to_owned();
+        self.with_digest(&[p, &parent], |t| {
+            t.create_inner(p, data, acl, owner, parent_cversion, zxid, time, events)
+        })
+    }
+
+    pub fn delete(
+        &mut self,
+        p: &str,
+        zxid: i64,
+        events: &mut Vec<TreeEvent>,
+    ) -> Result<(), TreeError> {
+        let parent = path::parent(p).to_owned();
+        self.with_digest(&[p, &parent], |t| t.delete_inner(p, zxid, events))
+    }
+
+    pub fn set_data(
+        &mut self,
+        p: &str,
+        data: Option<Bytes>,
+        version: i32,
+        zxid: i64,
+        time: i64,
+        events: &mut Vec<TreeEvent>,
+    ) -> Result<Stat, TreeError> {
+        self.with_digest(&[p], |t| {
+            t.set_data_inner(p, data, version, zxid, time, events)
+        })
+    }
+
+    pub fn set_acl(&mut self, p: &str, acl: &[Acl], version: i32) -> Result<Stat, TreeError> {
+        self.with_digest(&[p], |t| t.set_acl_inner(p, acl, version))
     }
 
     fn insert_builtin(&mut self, p: &str, acl: i64, stat: StatPersisted) {
@@ -198,9 +287,9 @@ impl DataTree {
         }
     }
 
-    /// Creates a node. `parent_cversion` is the parent's new stored cversion (-1: current + 1).
+    /// `create` without digest upkeep.
     #[allow(clippy::too_many_arguments)]
-    pub fn create(
+    fn create_inner(
         &mut self,
         p: &str,
         data: Option<Bytes>,
@@ -266,7 +355,7 @@ impl DataTree {
         Ok(self.stat(&self.nodes[p]))
     }
 
-    pub fn delete(
+    fn delete_inner(
         &mut self,
         p: &str,
         zxid: i64,
@@ -328,7 +417,7 @@ impl DataTree {
         Ok(())
     }
 
-    pub fn set_data(
+    fn set_data_inner(
         &mut self,
         p: &str,
         data: Option<Bytes>,
@@ -355,7 +444,7 @@ impl DataTree {
         Ok(self.stat(&self.nodes[p]))
     }
 
-    pub fn set_acl(&mut self, p: &str, acl: &[Acl], version: i32) -> Result<Stat, TreeError> {
+    fn set_acl_inner(&mut self, p: &str, acl: &[Acl], version: i32) -> Result<Stat, TreeError> {
         let new_id = self.acls.acquire(acl);
         let Some(node) = self.nodes.get_mut(p) else {
             self.acls.release(new_id);
