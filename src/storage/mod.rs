@@ -3,6 +3,7 @@
 //! durable on-disk log slots in here without touching the write path.
 
 pub mod dump;
+pub mod snapshot;
 pub mod txnlog;
 pub mod writer;
 use std::io;

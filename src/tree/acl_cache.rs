@@ -54,6 +54,58 @@ impl AclCache {
         }
     }
 
+    /// The cache as a snapshot holds it: every interned list but the built-in -1, by id.
+    pub fn entries(&self) -> Vec<(i64, Arc<[Acl]>)> {
+        let mut v: Vec<(i64, Arc<[Acl]>)> = self
+            .by_id
+            .iter()
+            .filter(|(id, _)| **id != OPEN_UNSAFE_ACL_ID)
+            .map(|(id, (l, _))| (*id, l.clone()))
+            .collect();
+        v.sort_by_key(|(id, _)| *id);
+        v
+    }
+
+    /// Restores a snapshot's ACL map with no references yet; nodes then `add_usage`.
+    pub fn load(entries: Vec<(i64, Vec<Acl>)>) -> AclCache {
+        let mut c = AclCache::new();
+        for (id, acl) in entries {
+            let list: Arc<[Acl]> = acl.into();
+            c.by_list.entry(list.clone()).or_insert(id);
+            c.by_id.insert(id, (list, 0));
+            c.next_id = c.next_id.max(id + 1);
+        }
+        c
+    }
+
+    /// A loaded node refers to `id`; false if the snapshot never defined it.
+    pub fn add_usage(&mut self, id: i64) -> bool {
+        match self.by_id.get_mut(&id) {
+            Some(e) => {
+                e.1 += 1;
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Forgets lists no node refers to (as Java purges them after loading).
+    pub fn purge_unused(&mut self) {
+        let unused: Vec<i64> = self
+            .by_id
+            .iter()
+            .filter(|(_, (_, n))| *n == 0)
+            .map(|(id, _)| *id)
+            .collect();
+        for id in unused {
+            if let Some((list, _)) = self.by_id.remove(&id) {
+                if self.by_list.get(&list) == Some(&id) {
+                    self.by_list.remove(&list);
+                }
+            }
+        }
+    }
+
     pub fn get(&self, id: i64) -> Arc<[Acl]> {
         match self.by_id.get(&id) {
             Some((l, _)) => l.clone(),

@@ -228,6 +228,91 @@ impl DataTree {
         self.with_digest(&[p], |t| t.set_acl_inner(p, acl, version))
     }
 
+    /// Rebuilds a tree from a snapshot: its ACL map and its nodes, parents before children,
+    /// the root named "" as Java writes it. Children, the ephemeral, container, TTL and quota
+    /// indexes and the digest are derived, as Java derives them on load.
+    pub fn from_snapshot(
+        extended_types: bool,
+        acls: Vec<(i64, Vec<Acl>)>,
+        nodes: Vec<(String, Option<Bytes>, i64, StatPersisted)>,
+    ) -> Result<DataTree, String> {
+        let mut t = DataTree {
+            nodes: HashMap::with_capacity(nodes.len()),
+            acls: AclCache::load(acls),
+            ephemerals: HashMap::new(),
+            containers: BTreeSet::new(),
+            ttls: BTreeSet::new(),
+            extended_types,
+            quota_roots: BTreeSet::new(),
+            digest: 0,
+            last_zxid: 0,
+        };
+        for (java_path, data, acl, stat) in nodes {
+            let p = if java_path.is_empty() {
+                "/".to_owned()
+            } else {
+                java_path
+            };
+            if acl != OPEN_UNSAFE_ACL_ID && !t.acls.add_usage(acl) {
+                return Err(format!(
+                    "node {p} refers to ACL id {acl}, which the snapshot does not define"
+                ));
+            }
+            if p != "/" {
+                let parent = path::parent(&p);
+                match t.nodes.get_mut(parent) {
+                    Some(n) => {
+                        n.children.insert(path::name(&p).into());
+                    }
+                    None => return Err(format!("node {p} comes before its parent {parent}")),
+                }
+            }
+            match NodeKind::from_owner(stat.ephemeral_owner, extended_types) {
+                NodeKind::Ephemeral(sid) => {
+                    t.ephemerals.entry(sid).or_default().insert(p.clone());
+                }
+                NodeKind::Container => {
+                    t.containers.insert(p.clone());
+                }
+                NodeKind::Ttl(_) => {
+                    t.ttls.insert(p.clone());
+                }
+                NodeKind::Persistent => {}
+            }
+            if p.starts_with(quota::QUOTA_ROOT) && path::name(&p) == quota::LIMITS_NODE {
+                t.quota_roots
+                    .insert(quota::trim(path::parent(&p)).to_owned());
+            }
+            t.nodes.insert(p.into(), Node::new(data, acl, stat));
+        }
+        if !t.nodes.contains_key("/") {
+            return Err("the snapshot has no root node".into());
+        }
+        t.acls.purge_unused();
+        t.digest = t
+            .nodes
+            .iter()
+            .map(|(p, n)| t.digest_at_node(p, n))
+            .fold(0i64, i64::wrapping_add);
+        Ok(t)
+    }
+
+    /// Every node in pre-order (parents first), named as Java writes them (the root is "").
+    pub fn snapshot_order(&self) -> Vec<(String, &Node)> {
+        let mut out = Vec::with_capacity(self.nodes.len());
+        let mut stack = vec!["/".to_owned()];
+        while let Some(p) = stack.pop() {
+            let Some(n) = self.nodes.get(p.as_str()) else {
+                continue;
+            };
+            for c in n.children.iter().rev() {
+                stack.push(path::join(&p, c));
+            }
+            out.push((if p == "/" { String::new() } else { p }, n));
+        }
+        out
+    }
+
     fn insert_builtin(&mut self, p: &str, acl: i64, stat: StatPersisted) {
         let parent = path::parent(p).to_owned();
         self.nodes
