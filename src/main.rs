@@ -25,6 +25,8 @@ struct Args {
 enum Command {
     /// Print what a txn log (version-2/log.<zxid>) holds; works on Java ZooKeeper's logs too.
     LogDump { file: PathBuf },
+    /// Print what a snapshot (version-2/snapshot.<zxid>) holds; works on Java ZooKeeper's too.
+    SnapshotDump { file: PathBuf },
 }
 
 fn main() -> ExitCode {
@@ -35,8 +37,12 @@ fn main() -> ExitCode {
         .with_writer(std::io::stderr)
         .init();
     let args = Args::parse();
-    if let Some(Command::LogDump { file }) = args.command {
-        return match paddock::storage::dump::log_dump(&file) {
+    if let Some(cmd) = args.command {
+        let out = match cmd {
+            Command::LogDump { file } => paddock::storage::dump::log_dump(&file),
+            Command::SnapshotDump { file } => paddock::storage::dump::snapshot_dump(&file),
+        };
+        return match out {
             Ok(text) => {
                 print!("{text}");
                 ExitCode::SUCCESS
