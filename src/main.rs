@@ -5,7 +5,8 @@ use std::sync::Arc;
 use clap::Parser;
 use paddock::clock::SystemClock;
 use paddock::config::Config;
-use paddock::storage::Volatile;
+use paddock::storage::file_log::FileLog;
+use paddock::storage::recovery::recover;
 
 /// Paddock: a ZooKeeper-compatible coordination service.
 #[derive(Parser, Debug)]
@@ -79,6 +80,29 @@ fn main() -> ExitCode {
         );
         return ExitCode::from(2);
     }
+    let snap_dir = cfg.data_dir.join("version-2");
+    let log_dir = cfg.log_dir().join("version-2");
+    let state = match recover(&snap_dir, &log_dir, cfg.extended_types_enabled) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!(
+                "paddock: cannot recover from {} and {}: {e}",
+                snap_dir.display(),
+                log_dir.display()
+            );
+            return ExitCode::from(1);
+        }
+    };
+    let log = match FileLog::open(&log_dir, cfg.prealloc_bytes(), cfg.force_sync()) {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!(
+                "paddock: cannot open the txn log in {}: {e}",
+                log_dir.display()
+            );
+            return ExitCode::from(1);
+        }
+    };
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -92,12 +116,20 @@ fn main() -> ExitCode {
                 return ExitCode::from(1);
             }
         };
-        tracing::info!(%addr, data_dir = %cfg.data_dir.display(), "paddock serving (standalone, state in memory only)");
+        tracing::info!(%addr, data_dir = %cfg.data_dir.display(), "paddock serving (standalone)");
         let shutdown = async {
             let _ = tokio::signal::ctrl_c().await;
             tracing::info!("shutting down");
         };
-        paddock::server::run(cfg, listener, Arc::new(SystemClock::new()), Volatile::default(), shutdown).await;
+        paddock::server::run(
+            cfg,
+            listener,
+            Arc::new(SystemClock::new()),
+            log,
+            state,
+            shutdown,
+        )
+        .await;
         ExitCode::SUCCESS
     })
 }

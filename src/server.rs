@@ -67,12 +67,14 @@ pub fn conn_limits(cfg: &Config) -> ConnLimits {
     }
 }
 
-/// Runs a standalone server on `listener` until the future `shutdown` resolves.
+/// Runs a standalone server on `listener`, starting from `state` (a recovered tree and its
+/// sessions), until the future `shutdown` resolves.
 pub async fn run<L, C, T>(
     cfg: Config,
     listener: L,
     clock: Arc<C>,
     log: T,
+    state: crate::storage::recovery::Recovered,
     shutdown: impl std::future::Future<Output = ()>,
 ) where
     L: Listener,
@@ -81,7 +83,11 @@ pub async fn run<L, C, T>(
 {
     let mut ccfg = core_config(&cfg, 1);
     ccfg.extended_types = cfg.extended_types_enabled;
-    let core = Core::new(ccfg, clock.now());
+    let now = clock.now();
+    let mut core = Core::with_tree(ccfg, state.tree, now);
+    for (id, timeout) in state.sessions {
+        core.restore_session(now, id, timeout);
+    }
     let info = ServerInfo::new(&cfg, listener.local_addr().ok());
     let (tx, rx) = mpsc::channel(CORE_QUEUE);
     let limits = conn_limits(&cfg);

@@ -30,6 +30,13 @@ impl Listener for SimListener {
     }
 }
 
+fn fresh() -> paddock::storage::recovery::Recovered {
+    paddock::storage::recovery::Recovered {
+        tree: paddock::tree::DataTree::new(false),
+        sessions: Vec::new(),
+    }
+}
+
 fn scenario(seed: u64) -> Vec<String> {
     let trace = Arc::new(Mutex::new(Vec::new()));
     let mut sim = turmoil::Builder::new()
@@ -48,6 +55,7 @@ fn scenario(seed: u64) -> Vec<String> {
             listener,
             Arc::new(SimClock::new(1_700_000_000_000)),
             Volatile::default(),
+            fresh(),
             std::future::pending(),
         )
         .await;

@@ -336,6 +336,19 @@ impl Config {
         self.max_session_timeout.unwrap_or(self.tick_time * 20)
     }
 
+    /// `forceSync` (default yes): fdatasync the txn log before acknowledging.
+    pub fn force_sync(&self) -> bool {
+        self.raw.get("forceSync").is_none_or(|v| v != "no")
+    }
+
+    /// `preAllocSize` in KiB (default 64 MiB), in bytes.
+    pub fn prealloc_bytes(&self) -> u64 {
+        self.raw
+            .get("preAllocSize")
+            .and_then(|v| v.trim().parse::<u64>().ok())
+            .map_or(crate::storage::writer::DEFAULT_PREALLOC, |k| k * 1024)
+    }
+
     pub fn client_addr(&self) -> SocketAddr {
         SocketAddr::new(self.client_port_address, self.client_port)
     }

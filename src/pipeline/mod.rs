@@ -233,6 +233,12 @@ impl Core {
         }
     }
 
+    /// A session recovered from disk: alive again, with a fresh expiry timer, until its
+    /// client returns or its timeout passes.
+    pub fn restore_session(&mut self, now: Now, id: i64, timeout_ms: i32) {
+        self.sessions.add(id, timeout_ms, now.mono_ms);
+    }
+
     pub fn config(&self) -> &CoreConfig {
         &self.cfg
     }

@@ -3,6 +3,8 @@
 //! durable on-disk log slots in here without touching the write path.
 
 pub mod dump;
+pub mod file_log;
+pub mod recovery;
 pub mod snapshot;
 pub mod txnlog;
 pub mod writer;
