@@ -73,6 +73,7 @@ impl Core {
     }
 
     fn read_inner(&mut self, conn: ConnId, sid: i64, req: Request) -> R {
+        let removing = matches!(req, Request::RemoveWatches(_));
         match req {
             Request::Ping => Ok(Response::Empty),
             Request::Exists(r) => {
@@ -158,17 +159,11 @@ impl Core {
                 }
                 Ok(Response::AddWatch)
             }
-            Request::CheckWatches(r) => {
-                let sel = Selector::from_type(r.type_).ok_or(ErrorCode::MarshallingError)?;
-                if self.watches.remove(&r.path, conn, sel, false) {
-                    Ok(Response::Empty)
-                } else {
-                    Err(ErrorCode::NoWatcher)
-                }
-            }
-            Request::RemoveWatches(r) => {
-                let sel = Selector::from_type(r.type_).ok_or(ErrorCode::MarshallingError)?;
-                if self.watches.remove(&r.path, conn, sel, true) {
+            // checkWatches only looks; removeWatches removes. Nothing matching is NOWATCHER.
+            Request::CheckWatches(CheckWatchesRequest { path, type_ })
+            | Request::RemoveWatches(RemoveWatchesRequest { path, type_ }) => {
+                let sel = Selector::from_type(type_).ok_or(ErrorCode::MarshallingError)?;
+                if self.watches.remove(&path, conn, sel, removing) {
                     Ok(Response::Empty)
                 } else {
                     Err(ErrorCode::NoWatcher)

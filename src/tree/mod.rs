@@ -148,6 +148,43 @@ impl DataTree {
         t
     }
 
+    /// Records `p` in the index its stored owner puts it in (session ephemerals, containers,
+    /// TTL nodes).
+    fn index(&mut self, p: &str, owner: i64) {
+        match NodeKind::from_owner(owner, self.extended_types) {
+            NodeKind::Ephemeral(sid) => {
+                self.ephemerals.entry(sid).or_default().insert(p.to_owned());
+            }
+            NodeKind::Container => {
+                self.containers.insert(p.to_owned());
+            }
+            NodeKind::Ttl(_) => {
+                self.ttls.insert(p.to_owned());
+            }
+            NodeKind::Persistent => {}
+        }
+    }
+
+    fn unindex(&mut self, p: &str, owner: i64) {
+        match NodeKind::from_owner(owner, self.extended_types) {
+            NodeKind::Ephemeral(sid) => {
+                if let Some(set) = self.ephemerals.get_mut(&sid) {
+                    set.remove(p);
+                    if set.is_empty() {
+                        self.ephemerals.remove(&sid);
+                    }
+                }
+            }
+            NodeKind::Container => {
+                self.containers.remove(p);
+            }
+            NodeKind::Ttl(_) => {
+                self.ttls.remove(p);
+            }
+            NodeKind::Persistent => {}
+        }
+    }
+
     fn digest_at_node(&self, p: &str, n: &Node) -> i64 {
         digest::node_digest(p, n.data.as_deref(), &n.stat)
     }
@@ -267,18 +304,7 @@ impl DataTree {
                     None => return Err(format!("node {p} comes before its parent {parent}")),
                 }
             }
-            match NodeKind::from_owner(stat.ephemeral_owner, extended_types) {
-                NodeKind::Ephemeral(sid) => {
-                    t.ephemerals.entry(sid).or_default().insert(p.clone());
-                }
-                NodeKind::Container => {
-                    t.containers.insert(p.clone());
-                }
-                NodeKind::Ttl(_) => {
-                    t.ttls.insert(p.clone());
-                }
-                NodeKind::Persistent => {}
-            }
+            t.index(&p, stat.ephemeral_owner);
             if p.starts_with(quota::QUOTA_ROOT) && path::name(&p) == quota::LIMITS_NODE {
                 t.quota_roots
                     .insert(quota::trim(path::parent(&p)).to_owned());
@@ -414,18 +440,7 @@ impl DataTree {
             ..Default::default()
         };
         self.nodes.insert(p.into(), Node::new(data, acl_id, stat));
-        match NodeKind::from_owner(owner, self.extended_types) {
-            NodeKind::Ephemeral(sid) => {
-                self.ephemerals.entry(sid).or_default().insert(p.to_owned());
-            }
-            NodeKind::Container => {
-                self.containers.insert(p.to_owned());
-            }
-            NodeKind::Ttl(_) => {
-                self.ttls.insert(p.to_owned());
-            }
-            NodeKind::Persistent => {}
-        }
+        self.index(p, owner);
         self.quota_on_create(p, parent_path);
         events.push(TreeEvent {
             kind: event::NODE_CREATED,
@@ -465,23 +480,7 @@ impl DataTree {
             parent.stat.pzxid = zxid;
         }
         let parent_acl = parent.acl;
-        match NodeKind::from_owner(node.stat.ephemeral_owner, self.extended_types) {
-            NodeKind::Ephemeral(sid) => {
-                if let Some(set) = self.ephemerals.get_mut(&sid) {
-                    set.remove(p);
-                    if set.is_empty() {
-                        self.ephemerals.remove(&sid);
-                    }
-                }
-            }
-            NodeKind::Container => {
-                self.containers.remove(p);
-            }
-            NodeKind::Ttl(_) => {
-                self.ttls.remove(p);
-            }
-            NodeKind::Persistent => {}
-        }
+        self.unindex(p, node.stat.ephemeral_owner);
         if parent_path.starts_with("/zookeeper") && path::name(p) == quota::LIMITS_NODE {
             self.quota_roots.remove(quota::trim(parent_path));
         }
