@@ -28,6 +28,14 @@ enum Command {
     LogDump { file: PathBuf },
     /// Print what a snapshot (version-2/snapshot.<zxid>) holds; works on Java ZooKeeper's too.
     SnapshotDump { file: PathBuf },
+    /// Delete old snapshots and logs, keeping the COUNT newest snapshots (at least 3) and the
+    /// logs they need, like ZooKeeper's PurgeTxnLog: `purge DATA_LOG_DIR [SNAP_DIR] -n COUNT`.
+    Purge {
+        data_log_dir: PathBuf,
+        snap_dir: Option<PathBuf>,
+        #[arg(short = 'n', default_value_t = 3)]
+        count: usize,
+    },
 }
 
 fn main() -> ExitCode {
@@ -42,6 +50,21 @@ fn main() -> ExitCode {
         let out = match cmd {
             Command::LogDump { file } => paddock::storage::dump::log_dump(&file),
             Command::SnapshotDump { file } => paddock::storage::dump::snapshot_dump(&file),
+            Command::Purge {
+                data_log_dir,
+                snap_dir,
+                count,
+            } => {
+                let logs = data_log_dir.join("version-2");
+                let snaps = snap_dir.unwrap_or(data_log_dir).join("version-2");
+                paddock::storage::purge::purge(&snaps, &logs, count)
+                    .map(|gone| {
+                        gone.iter()
+                            .map(|p| format!("removed {}\n", p.display()))
+                            .collect()
+                    })
+                    .map_err(|e| e.to_string())
+            }
         };
         return match out {
             Ok(text) => {
@@ -117,6 +140,25 @@ fn main() -> ExitCode {
             }
         };
         tracing::info!(%addr, data_dir = %cfg.data_dir.display(), "paddock serving (standalone)");
+        if let Some((every, keep)) = cfg.autopurge() {
+            let (snaps, logs) = (snap_dir.clone(), log_dir.clone());
+            tokio::spawn(async move {
+                let mut tick = tokio::time::interval(every);
+                loop {
+                    tick.tick().await;
+                    let (s, l) = (snaps.clone(), logs.clone());
+                    match tokio::task::spawn_blocking(move || {
+                        paddock::storage::purge::purge(&s, &l, keep)
+                    })
+                    .await
+                    {
+                        Ok(Err(e)) => tracing::warn!(error = %e, "autopurge failed"),
+                        Err(e) => tracing::warn!(error = %e, "autopurge task failed"),
+                        Ok(Ok(_)) => {}
+                    }
+                }
+            });
+        }
         let shutdown = async {
             let _ = tokio::signal::ctrl_c().await;
             tracing::info!("shutting down");

@@ -336,6 +336,27 @@ impl Config {
         self.max_session_timeout.unwrap_or(self.tick_time * 20)
     }
 
+    /// `autopurge.purgeInterval` in hours (0, the default: off) and `autopurge.snapRetainCount`
+    /// (default 3; Java raises lower values to 3).
+    pub fn autopurge(&self) -> Option<(std::time::Duration, usize)> {
+        let hours: u64 = self
+            .raw
+            .get("autopurge.purgeInterval")
+            .and_then(|v| v.trim().parse().ok())
+            .unwrap_or(0);
+        let keep: usize = self
+            .raw
+            .get("autopurge.snapRetainCount")
+            .and_then(|v| v.trim().parse().ok())
+            .unwrap_or(3);
+        (hours > 0).then(|| {
+            (
+                std::time::Duration::from_secs(hours * 3600),
+                keep.max(crate::storage::purge::MIN_RETAIN),
+            )
+        })
+    }
+
     /// `forceSync` (default yes): fdatasync the txn log before acknowledging.
     pub fn force_sync(&self) -> bool {
         self.raw.get("forceSync").is_none_or(|v| v != "no")

@@ -4,6 +4,7 @@
 
 pub mod dump;
 pub mod file_log;
+pub mod purge;
 pub mod recovery;
 pub mod snapshot;
 pub mod txnlog;
