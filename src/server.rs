@@ -142,13 +142,16 @@ pub async fn drive<C: Clock, T: TxnLog>(
         }
         core.tick(now);
         let proposals = core.take_proposals();
-        if !proposals.is_empty() {
+        // After a failed write or fsync the log's state on disk is unknown (the kernel may
+        // have dropped the dirty pages), so nothing more is written or acknowledged: pending
+        // and later writes stay unanswered, reads go on, ruok stops answering imok.
+        if !proposals.is_empty() && !core.storage_failed() {
             let durable = log.append(&proposals).and_then(|_| log.sync());
             match durable {
                 Ok(zxid) => core.commit(clock.now(), zxid),
                 Err(e) => {
-                    tracing::error!(error = %e, "txn log failed; no further writes are acknowledged");
-                    return;
+                    tracing::error!(error = %e, "txn log write or fsync failed: writes are no longer acknowledged; restart the server once the disk is healthy");
+                    core.set_storage_failed();
                 }
             }
         }

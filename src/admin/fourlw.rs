@@ -185,6 +185,8 @@ pub fn render(
 ) -> String {
     let mut out = String::new();
     match word {
+        // imok means "serving"; a server that can no longer make writes durable is not.
+        "ruok" if core.storage_failed() => {}
         "ruok" => out.push_str("imok"),
         "isro" => out.push_str("rw"),
         "srvr" => {
@@ -358,6 +360,7 @@ fn mntr(core: &Core, info: &ServerInfo, now: Now, out: &mut String) {
             "zk_max_file_descriptor_count" => max_fds().to_string(),
             "zk_uptime" => (now.wall_ms - s.started_wall_ms).max(0).to_string(),
             "zk_data_dir_size" => dir_size(&info.data_dir).to_string(),
+            "zk_unrecoverable_error_count" => (core.storage_failed() as u8).to_string(),
             "zk_log_dir_size" => dir_size(&info.data_log_dir).to_string(),
             _ => return None,
         })

@@ -202,6 +202,8 @@ pub struct Core {
     next_container_check: u64,
     pub(crate) stats: ServerStats,
     last_wall_ms: i64,
+    /// The txn log failed: no txn is committed any more.
+    storage_failed: bool,
 }
 
 impl Core {
@@ -229,6 +231,7 @@ impl Core {
             next_container_check: now.mono_ms + cfg.container_check_ms,
             stats: ServerStats::new(now.wall_ms),
             last_wall_ms: now.wall_ms,
+            storage_failed: false,
             cfg,
         }
     }
@@ -237,6 +240,15 @@ impl Core {
     /// client returns or its timeout passes.
     pub fn restore_session(&mut self, now: Now, id: i64, timeout_ms: i32) {
         self.sessions.add(id, timeout_ms, now.mono_ms);
+    }
+
+    /// The txn log could not make txns durable: from now on nothing is committed.
+    pub fn set_storage_failed(&mut self) {
+        self.storage_failed = true;
+    }
+
+    pub fn storage_failed(&self) -> bool {
+        self.storage_failed
     }
 
     pub fn config(&self) -> &CoreConfig {
