@@ -68,7 +68,9 @@ fn main() -> ExitCode {
         };
         return match out {
             Ok(text) => {
-                print!("{text}");
+                // A reader that stops early (`| head`) closes the pipe: that ends the output, it
+                // is not an error worth a panic.
+                let _ = std::io::Write::write_all(&mut std::io::stdout().lock(), text.as_bytes());
                 ExitCode::SUCCESS
             }
             Err(e) => {

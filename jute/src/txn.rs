@@ -97,6 +97,28 @@ impl Txn {
         }
     }
 
+    /// The bytes to log: as [`Txn::to_bytes`], except that a `create2` inside a multi is
+    /// recorded as a plain `create` (type 1; the record is the same CreateTxn). ZooKeeper
+    /// 3.8.0 and 3.8.1 cannot replay type 15 inside a multi, while every version replays 1.
+    pub fn to_log_bytes(&self) -> Bytes {
+        match self {
+            Txn::Multi(txns) if txns.iter().any(|t| matches!(t, Txn::Create2(_))) => {
+                let compat: Vec<Txn> = txns
+                    .iter()
+                    .map(|t| {
+                        if let Txn::Create2(c) = t {
+                            Txn::Create(c.clone())
+                        } else {
+                            t.clone()
+                        }
+                    })
+                    .collect();
+                Txn::Multi(compat).to_bytes()
+            }
+            _ => self.to_bytes(),
+        }
+    }
+
     pub fn to_bytes(&self) -> Bytes {
         let mut b = BytesMut::new();
         self.encode(&mut b);
@@ -201,6 +223,25 @@ mod tests {
         fn txn_decode_never_panics(ty in -12i32..25, body in proptest::collection::vec(any::<u8>(), 0..96)) {
             let _ = Txn::decode(ty, &mut Reader::new(&body));
         }
+    }
+
+    #[test]
+    fn create2_in_multi_is_logged_as_create() {
+        let c = CreateTxn {
+            path: "/a".into(),
+            ..Default::default()
+        };
+        let t = Txn::Multi(vec![Txn::Create2(c.clone()), Txn::Create2(c.clone())]);
+        let logged = Txn::decode(t.type_code(), &mut Reader::new(&t.to_log_bytes())).unwrap();
+        assert_eq!(
+            logged,
+            Txn::Multi(vec![Txn::Create(c.clone()), Txn::Create(c.clone())])
+        );
+        // Outside a multi, create2 is logged as such (every version replays it).
+        assert_eq!(
+            Txn::Create2(c.clone()).to_log_bytes(),
+            Txn::Create2(c).to_bytes()
+        );
     }
 
     #[test]

@@ -542,9 +542,10 @@ impl Core {
             time: now.wall_ms,
             type_,
         };
+        // What is logged (and later sent to followers) is what every Java version replays.
         self.proposals.push(Proposal {
             hdr,
-            txn: txn.to_bytes(),
+            txn: txn.to_log_bytes(),
         });
         self.in_flight.push_back((hdr, txn));
         hdr.zxid
