@@ -66,7 +66,7 @@ async fn acknowledged_writes_survive_kill_9() {
         .await
         .unwrap();
 
-    for round in 0..8u64 {
+    for round in 0..20u64 {
         let mut writers = Vec::new();
         for w in 0..4 {
             let (addr, acked, multis) = (addr.clone(), acked.clone(), multis.clone());
@@ -93,7 +93,7 @@ async fn acknowledged_writes_survive_kill_9() {
             }));
         }
         // Kill at a different moment each round, while all four are writing.
-        tokio::time::sleep(Duration::from_millis(150 + 97 * round)).await;
+        tokio::time::sleep(Duration::from_millis(120 + 37 * round)).await;
         server.kill().unwrap();
         server.wait().unwrap();
         for w in writers {

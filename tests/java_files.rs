@@ -140,3 +140,22 @@ fn recovery_from_a_log_cut_at_every_offset() {
         assert_eq!(again.tree.digest(), digest, "cut at {cut}, second start");
     }
 }
+
+/// A data dir whose snapshots all fail to read is refused, not started from the logs alone.
+#[test]
+fn unreadable_snapshots_refuse_to_start() {
+    use paddock::storage::recovery::recover;
+    let dir = tempfile::tempdir().unwrap();
+    let v2 = dir.path().join("version-2");
+    std::fs::create_dir_all(&v2).unwrap();
+    let mut snap = fixture("snapshot.10");
+    snap[100] ^= 0xff;
+    std::fs::write(v2.join("snapshot.10"), &snap).unwrap();
+    std::fs::write(v2.join("log.1"), fixture("log.1")).unwrap();
+    let err = recover(&v2, &v2, true).err().expect("must refuse");
+    assert!(err.to_string().contains(&v2.display().to_string()), "{err}");
+    // With an older good snapshot beside it, recovery falls back to that one.
+    std::fs::write(v2.join("snapshot.0"), fixture("snapshot.0")).unwrap();
+    let r = recover(&v2, &v2, true).unwrap();
+    assert_eq!(r.tree.last_zxid, 0x10);
+}

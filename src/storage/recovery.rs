@@ -89,6 +89,16 @@ pub fn recover(snap_dir: &Path, log_dir: &Path, extended_types: bool) -> io::Res
             }
         }
     }
+    // Snapshots that all fail to read mean a damaged or foreign data dir: starting from the
+    // logs alone could silently serve a partial tree, so refuse, as Java does.
+    let readable_kind = |p: &Path| {
+        p.file_name()
+            .and_then(|n| n.to_str())
+            .is_some_and(|n| !n.ends_with(".gz") && !n.ends_with(".snappy") && !n.ends_with(".tmp"))
+    };
+    if loaded.is_none() && snaps.iter().any(|(_, p)| readable_kind(p)) {
+        return Err(bad(format!("no snapshot in {} could be read (see the warnings above); refusing to start from the logs alone", snap_dir.display())));
+    }
     let fresh = loaded.is_none() && logs.is_empty();
     let (snap_zxid, mut tree, snap_sessions) = match loaded {
         Some((z, s)) => (z, s.tree, s.sessions),
