@@ -81,3 +81,27 @@ impl Clock for SimClock {
         self.start + std::time::Duration::from_millis(mono_ms)
     }
 }
+
+/// The randomness seam: logic draws only from an `Rng` it was handed, so a simulation can
+/// seed it and replay.
+pub trait Rng: Send + 'static {
+    fn next_u64(&mut self) -> u64;
+}
+
+/// xorshift64*: small and fast; not for secrets (session passwords are derived, as in Java).
+pub struct SeededRng(u64);
+
+impl SeededRng {
+    pub fn new(seed: u64) -> Self {
+        SeededRng(seed | 1)
+    }
+}
+
+impl Rng for SeededRng {
+    fn next_u64(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+}

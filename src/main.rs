@@ -128,6 +128,15 @@ fn main() -> ExitCode {
             return ExitCode::from(1);
         }
     };
+    // The one place randomness is seeded; everything else draws from the Rng it is handed.
+    let seed = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(1, |d| d.as_nanos() as u64);
+    let snapshots = paddock::storage::snap_policy::SnapPolicy::new(
+        snap_dir.clone(),
+        cfg.snap_count(),
+        Box::new(paddock::clock::SeededRng::new(seed)),
+    );
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -171,6 +180,7 @@ fn main() -> ExitCode {
             Arc::new(SystemClock::new()),
             log,
             state,
+            Some(snapshots),
             shutdown,
         )
         .await;

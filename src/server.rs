@@ -13,6 +13,7 @@ use crate::clock::Clock;
 use crate::config::Config;
 use crate::net::{accept_loop, ConnLimits, Listener};
 use crate::pipeline::{Core, CoreConfig, Incoming, Sink};
+use crate::storage::snap_policy::SnapPolicy;
 use crate::storage::TxnLog;
 
 /// What connections send the core task.
@@ -43,6 +44,30 @@ pub enum CoreMsg {
 const BATCH: usize = 256;
 /// Bound of the queue from connections to the core.
 const CORE_QUEUE: usize = 4096;
+
+/// Every prepared txn has been applied, so the tree is exact at its last zxid: serialize it
+/// here, start a new log file, and write and fsync the snapshot off the core task.
+fn take_snapshot<T: TxnLog>(core: &Core, log: &mut T, policy: &SnapPolicy) {
+    let zxid = core.last_zxid();
+    let bytes = crate::storage::snapshot::write(core.tree(), &core.session_list());
+    if let Err(e) = log.roll() {
+        tracing::warn!(error = %e, "could not start a new txn log file; snapshot skipped");
+        return;
+    }
+    let guard = policy.start();
+    let dir = policy.dir.clone();
+    tokio::task::spawn_blocking(move || {
+        let _writing = guard;
+        match crate::storage::recovery::write_snapshot_bytes(&dir, zxid, &bytes) {
+            Ok(path) => {
+                tracing::info!(path = %path.display(), bytes = bytes.len(), "snapshot written")
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "snapshot failed; the txn logs still hold everything")
+            }
+        }
+    });
+}
 
 pub fn core_config(cfg: &Config, server_id: u64) -> CoreConfig {
     CoreConfig {
@@ -75,6 +100,7 @@ pub async fn run<L, C, T>(
     clock: Arc<C>,
     log: T,
     state: crate::storage::recovery::Recovered,
+    snapshots: Option<SnapPolicy>,
     shutdown: impl std::future::Future<Output = ()>,
 ) where
     L: Listener,
@@ -93,7 +119,7 @@ pub async fn run<L, C, T>(
     let limits = conn_limits(&cfg);
     let acceptor = tokio::spawn(accept_loop(listener, tx, limits, cfg.max_client_cnxns));
     tokio::select! {
-        _ = drive(core, rx, clock, log, info) => {}
+        _ = drive(core, rx, clock, log, snapshots, info) => {}
         _ = shutdown => {}
     }
     acceptor.abort();
@@ -105,6 +131,7 @@ pub async fn drive<C: Clock, T: TxnLog>(
     mut rx: mpsc::Receiver<CoreMsg>,
     clock: Arc<C>,
     mut log: T,
+    mut snapshots: Option<SnapPolicy>,
     info: ServerInfo,
 ) {
     let mut batch = Vec::with_capacity(BATCH);
@@ -148,7 +175,14 @@ pub async fn drive<C: Clock, T: TxnLog>(
         if !proposals.is_empty() && !core.storage_failed() {
             let durable = log.append(&proposals).and_then(|_| log.sync());
             match durable {
-                Ok(zxid) => core.commit(clock.now(), zxid),
+                Ok(zxid) => {
+                    core.commit(clock.now(), zxid);
+                    if let Some(policy) = snapshots.as_mut() {
+                        if policy.logged(proposals.len() as u64) {
+                            take_snapshot(&core, &mut log, policy);
+                        }
+                    }
+                }
                 Err(e) => {
                     tracing::error!(error = %e, "txn log write or fsync failed: writes are no longer acknowledged; restart the server once the disk is healthy");
                     core.set_storage_failed();

@@ -1,7 +1,8 @@
 //! Durable means fsynced before acknowledged: several sessions write (plain creates and
 //! two-node multis) while the server is killed with SIGKILL at a varying moment; after a
 //! restart on the same data dir every acknowledged write is there and no multi is half
-//! applied. Unacknowledged writes may or may not be there.
+//! applied. Unacknowledged writes may or may not be there. A small snapCount makes some kills
+//! land while a snapshot is being written or the log is rolling over.
 
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
@@ -54,7 +55,7 @@ async fn acknowledged_writes_survive_kill_9() {
     let port = free_port();
     let cfg = dir.path().join("zoo.cfg");
     let data = dir.path().join("data");
-    std::fs::write(&cfg, format!("tickTime=500\ndataDir={}\nclientPort={port}\nclientPortAddress=127.0.0.1\nmaxClientCnxns=0\npreAllocSize=1024\n", data.display())).unwrap();
+    std::fs::write(&cfg, format!("tickTime=500\ndataDir={}\nclientPort={port}\nclientPortAddress=127.0.0.1\nmaxClientCnxns=0\npreAllocSize=1024\nsnapCount=100\n", data.display())).unwrap();
     let log = dir.path().join("server.log");
     let addr = format!("127.0.0.1:{port}");
     let acked: Arc<Mutex<Vec<String>>> = Arc::default();

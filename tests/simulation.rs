@@ -56,6 +56,7 @@ fn scenario(seed: u64) -> Vec<String> {
             Arc::new(SimClock::new(1_700_000_000_000)),
             Volatile::default(),
             fresh(),
+            None,
             std::future::pending(),
         )
         .await;

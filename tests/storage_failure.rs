@@ -80,6 +80,7 @@ async fn a_failed_fsync_stops_acknowledging_writes() {
         Arc::new(SystemClock::new()),
         log,
         state,
+        None,
         std::future::pending(),
     ));
 

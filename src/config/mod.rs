@@ -357,6 +357,14 @@ impl Config {
         })
     }
 
+    /// `snapCount` (default 100000): txns between snapshots, randomised per snapshot.
+    pub fn snap_count(&self) -> u64 {
+        self.raw
+            .get("snapCount")
+            .and_then(|v| v.trim().parse().ok())
+            .unwrap_or(100_000)
+    }
+
     /// `forceSync` (default yes): fdatasync the txn log before acknowledging.
     pub fn force_sync(&self) -> bool {
         self.raw.get("forceSync").is_none_or(|v| v != "no")

@@ -251,6 +251,13 @@ impl Core {
         self.storage_failed
     }
 
+    /// Live sessions and their negotiated timeouts, as a snapshot records them.
+    pub fn session_list(&self) -> Vec<(i64, i32)> {
+        let mut v: Vec<(i64, i32)> = self.sessions.iter().map(|s| (s.id, s.timeout_ms)).collect();
+        v.sort_unstable();
+        v
+    }
+
     pub fn config(&self) -> &CoreConfig {
         &self.cfg
     }

@@ -40,4 +40,8 @@ impl TxnLog for FileLog {
         self.writer.commit()?;
         Ok(self.last)
     }
+
+    fn roll(&mut self) -> io::Result<()> {
+        self.writer.roll()
+    }
 }

@@ -6,6 +6,7 @@ pub mod dump;
 pub mod file_log;
 pub mod purge;
 pub mod recovery;
+pub mod snap_policy;
 pub mod snapshot;
 pub mod txnlog;
 pub mod writer;
@@ -18,6 +19,11 @@ pub trait TxnLog: Send + 'static {
     fn append(&mut self, proposals: &[Proposal]) -> io::Result<()>;
     /// Makes everything appended durable; returns the highest durable zxid.
     fn sync(&mut self) -> io::Result<i64>;
+
+    /// A snapshot was taken: later txns go to a new log file.
+    fn roll(&mut self) -> io::Result<()> {
+        Ok(())
+    }
 }
 
 /// In-memory mode: nothing is written, so everything appended counts as "durable" at once.

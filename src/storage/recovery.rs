@@ -44,15 +44,19 @@ pub fn write_snapshot(
     tree: &DataTree,
     sessions: &[(i64, i32)],
 ) -> io::Result<PathBuf> {
-    let bytes = snapshot::write(tree, sessions);
-    let path = snap_dir.join(format!("snapshot.{:x}", tree.last_zxid));
-    let tmp = snap_dir.join(format!("snapshot.{:x}.tmp", tree.last_zxid));
+    write_snapshot_bytes(snap_dir, tree.last_zxid, &snapshot::write(tree, sessions))
+}
+
+/// Writes serialized snapshot bytes as `snapshot.<zxid>`, atomically.
+pub fn write_snapshot_bytes(snap_dir: &Path, zxid: i64, bytes: &[u8]) -> io::Result<PathBuf> {
+    let path = snap_dir.join(format!("snapshot.{zxid:x}"));
+    let tmp = snap_dir.join(format!("snapshot.{zxid:x}.tmp"));
     let mut f = OpenOptions::new()
         .write(true)
         .create(true)
         .truncate(true)
         .open(&tmp)?;
-    f.write_all(&bytes)?;
+    f.write_all(bytes)?;
     f.sync_all()?;
     std::fs::rename(&tmp, &path)?;
     File::open(snap_dir)?.sync_all()?;
