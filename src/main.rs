@@ -118,7 +118,12 @@ fn main() -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    let log = match FileLog::open(&log_dir, cfg.prealloc_bytes(), cfg.force_sync()) {
+    let log = match FileLog::open(
+        &log_dir,
+        cfg.prealloc_bytes(),
+        cfg.force_sync(),
+        cfg.fsync_warning_ms(),
+    ) {
         Ok(l) => l,
         Err(e) => {
             eprintln!(

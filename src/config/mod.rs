@@ -357,6 +357,14 @@ impl Config {
         })
     }
 
+    /// `fsync.warningthresholdms` (default 1000): slower fsyncs are logged.
+    pub fn fsync_warning_ms(&self) -> u64 {
+        self.raw
+            .get("fsync.warningthresholdms")
+            .and_then(|v| v.trim().parse().ok())
+            .unwrap_or(1000)
+    }
+
     /// `snapCount` (default 100000): txns between snapshots, randomised per snapshot.
     pub fn snap_count(&self) -> u64 {
         self.raw

@@ -17,11 +17,15 @@ pub struct FileLog {
 impl FileLog {
     /// `log_dir` is `<dataLogDir>/version-2`. The first append after start opens a new file,
     /// as Java does after every restart.
-    pub fn open(log_dir: &Path, prealloc: u64, force_sync: bool) -> io::Result<FileLog> {
-        Ok(FileLog {
-            writer: LogWriter::new(log_dir, prealloc, force_sync)?,
-            last: 0,
-        })
+    pub fn open(
+        log_dir: &Path,
+        prealloc: u64,
+        force_sync: bool,
+        fsync_warn_ms: u64,
+    ) -> io::Result<FileLog> {
+        let mut writer = LogWriter::new(log_dir, prealloc, force_sync)?;
+        writer.set_warn_ms(fsync_warn_ms);
+        Ok(FileLog { writer, last: 0 })
     }
 }
 

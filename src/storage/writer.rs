@@ -116,6 +116,11 @@ impl LogWriter {
         Ok(())
     }
 
+    /// `fsync.warningthresholdms`: fsyncs slower than this are logged with their duration.
+    pub fn set_warn_ms(&mut self, ms: u64) {
+        self.warn_ms = ms;
+    }
+
     pub fn current_path(&self) -> Option<&Path> {
         self.path.as_deref()
     }
