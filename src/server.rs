@@ -3,6 +3,7 @@
 //! (listener, clock, txn log), so tests can run the whole server inside a simulator.
 
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use jute::proto::ConnectRequest;
@@ -13,7 +14,8 @@ use crate::clock::Clock;
 use crate::config::Config;
 use crate::net::{accept_loop, ConnLimits, Listener};
 use crate::pipeline::{Core, CoreConfig, Incoming, Sink};
-use crate::storage::snap_policy::SnapPolicy;
+use crate::storage::snap_policy::{SnapPolicy, WritingGuard};
+use crate::storage::snapshot::SnapshotWriter;
 use crate::storage::TxnLog;
 
 /// What connections send the core task.
@@ -45,28 +47,63 @@ const BATCH: usize = 256;
 /// Bound of the queue from connections to the core.
 const CORE_QUEUE: usize = 4096;
 
-/// Every prepared txn has been applied, so the tree is exact at its last zxid: serialize it
-/// here, start a new log file, and write and fsync the snapshot off the core task.
-fn take_snapshot<T: TxnLog>(core: &Core, log: &mut T, policy: &SnapPolicy) {
-    let zxid = core.last_zxid();
-    let bytes = crate::storage::snapshot::write(core.tree(), &core.session_list());
-    if let Err(e) = log.roll() {
-        tracing::warn!(error = %e, "could not start a new txn log file; snapshot skipped");
-        return;
-    }
-    let guard = policy.start();
-    let dir = policy.dir.clone();
-    tokio::task::spawn_blocking(move || {
-        let _writing = guard;
-        match crate::storage::recovery::write_snapshot_bytes(&dir, zxid, &bytes) {
-            Ok(path) => {
-                tracing::info!(path = %path.display(), bytes = bytes.len(), "snapshot written")
-            }
-            Err(e) => {
-                tracing::warn!(error = %e, "snapshot failed; the txn logs still hold everything")
-            }
+/// Nodes a snapshot in progress writes per turn of the core loop: small enough that a turn
+/// stays well under a millisecond, so taking a snapshot does not stall writes.
+const SNAPSHOT_STEP: usize = 1000;
+
+/// A snapshot being taken between batches, a few nodes per turn (see `SnapshotWriter`).
+struct Snapshotting {
+    writer: SnapshotWriter,
+    /// Keeps the policy from starting another until this one is on disk.
+    guard: WritingGuard,
+    dir: PathBuf,
+    started: std::time::Instant,
+}
+
+impl Snapshotting {
+    /// Starts a snapshot. Every prepared txn has been applied, so the tree is at the last
+    /// logged zxid: the log rolls here, and the new file begins right after the snapshot's
+    /// zxid, as in Java.
+    fn start<T: TxnLog>(core: &Core, log: &mut T, policy: &SnapPolicy) -> Option<Snapshotting> {
+        if let Err(e) = log.roll() {
+            tracing::warn!(error = %e, "could not start a new txn log file; snapshot skipped");
+            return None;
         }
-    });
+        Some(Snapshotting {
+            writer: SnapshotWriter::start(core.tree(), core.session_list()),
+            guard: policy.start(),
+            dir: policy.dir.clone(),
+            started: std::time::Instant::now(),
+        })
+    }
+
+    /// Walks on; true once every node is written.
+    fn step(&mut self, core: &Core) -> bool {
+        self.writer.step(core.tree(), SNAPSHOT_STEP)
+    }
+
+    /// Hands the finished snapshot to a blocking thread to be written and fsynced.
+    fn write_out(self, core: &Core) {
+        let nodes = self.writer.nodes();
+        let parts = self.writer.finish(core.tree());
+        let (guard, dir) = (self.guard, self.dir);
+        let walked = self.started.elapsed();
+        tokio::task::spawn_blocking(move || {
+            let _writing = guard;
+            match crate::storage::recovery::write_snapshot_parts(&dir, &parts) {
+                Ok((path, bytes)) => tracing::info!(
+                    path = %path.display(),
+                    nodes,
+                    bytes,
+                    walk_ms = walked.as_millis() as u64,
+                    "snapshot written"
+                ),
+                Err(e) => {
+                    tracing::warn!(error = %e, "snapshot failed; the txn logs still hold everything")
+                }
+            }
+        });
+    }
 }
 
 pub fn core_config(cfg: &Config, server_id: u64) -> CoreConfig {
@@ -135,15 +172,19 @@ pub async fn drive<C: Clock, T: TxnLog>(
     info: ServerInfo,
 ) {
     let mut batch = Vec::with_capacity(BATCH);
+    let mut snapshotting: Option<Snapshotting> = None;
     loop {
         let deadline = clock.instant_of(core.next_deadline().min(clock.mono_ms() + 60_000));
         tokio::select! {
+            biased;
             n = rx.recv_many(&mut batch, BATCH) => {
                 if n == 0 {
                     return;
                 }
             }
             _ = tokio::time::sleep_until(deadline) => {}
+            // A snapshot in progress walks on whenever there is nothing else to do.
+            _ = std::future::ready(()), if snapshotting.is_some() => {}
         }
         let now = clock.now();
         for msg in batch.drain(..) {
@@ -179,7 +220,7 @@ pub async fn drive<C: Clock, T: TxnLog>(
                     core.commit(clock.now(), zxid);
                     if let Some(policy) = snapshots.as_mut() {
                         if policy.logged(proposals.len() as u64) {
-                            take_snapshot(&core, &mut log, policy);
+                            snapshotting = Snapshotting::start(&core, &mut log, policy);
                         }
                     }
                 }
@@ -187,6 +228,11 @@ pub async fn drive<C: Clock, T: TxnLog>(
                     tracing::error!(error = %e, "txn log write or fsync failed: writes are no longer acknowledged; restart the server once the disk is healthy");
                     core.set_storage_failed();
                 }
+            }
+        }
+        if snapshotting.as_mut().is_some_and(|s| s.step(&core)) {
+            if let Some(s) = snapshotting.take() {
+                s.write_out(&core);
             }
         }
     }

@@ -92,6 +92,15 @@ fn apply_one(
                     path: t.path.clone(),
                     stat,
                 },
+                // Only on replay over a fuzzy snapshot that already holds the node. Java then
+                // raises the parent's cversion for a plain create (type 1) and for no other.
+                Err(TreeError::NodeExists) if hdr.type_ == op::CREATE => {
+                    let parent = crate::tree::path::parent(&t.path);
+                    match tree.raise_cversion(parent, t.parent_cversion, zxid) {
+                        Ok(()) => tree_err(TreeError::NodeExists),
+                        Err(e) => tree_err(e),
+                    }
+                }
                 Err(e) => tree_err(e),
             }
         }

@@ -4,12 +4,13 @@
 //! older one. A data dir with neither gets `snapshot.0`, as Java writes on first start.
 
 use std::fs::{File, OpenOptions};
-use std::io::{self, Write};
+use std::io;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use super::snapshot;
 use super::txnlog::{read_log, zxid_of, Tail};
+use super::writer::{self, at};
 use crate::pipeline::apply;
 use crate::session::SessionTable;
 use crate::tree::DataTree;
@@ -38,35 +39,57 @@ fn bad(msg: String) -> io::Error {
     io::Error::new(io::ErrorKind::InvalidData, msg)
 }
 
-/// Writes a snapshot atomically: a temp file, fsync, rename, fsync of the directory.
+/// Writes a snapshot of an unchanging tree, atomically.
 pub fn write_snapshot(
     snap_dir: &Path,
     tree: &DataTree,
     sessions: &[(i64, i32)],
 ) -> io::Result<PathBuf> {
-    write_snapshot_bytes(snap_dir, tree.last_zxid, &snapshot::write(tree, sessions))
+    write_snapshot_parts(snap_dir, &snapshot::exact(tree, sessions)).map(|(path, _)| path)
 }
 
-/// Writes serialized snapshot bytes as `snapshot.<zxid>`, atomically.
-pub fn write_snapshot_bytes(snap_dir: &Path, zxid: i64, bytes: &[u8]) -> io::Result<PathBuf> {
-    let path = snap_dir.join(format!("snapshot.{zxid:x}"));
-    let tmp = snap_dir.join(format!("snapshot.{zxid:x}.tmp"));
-    let mut f = OpenOptions::new()
+/// Writes `snapshot.<zxid>` atomically: a temp file, fsync, rename, fsync of the directory,
+/// so a crash leaves either the whole snapshot or none. Returns its path and size.
+pub fn write_snapshot_parts(
+    snap_dir: &Path,
+    parts: &snapshot::SnapshotParts,
+) -> io::Result<(PathBuf, u64)> {
+    let path = snap_dir.join(format!("snapshot.{:x}", parts.zxid));
+    let tmp = snap_dir.join(format!("snapshot.{:x}.tmp", parts.zxid));
+    let f = OpenOptions::new()
         .write(true)
         .create(true)
         .truncate(true)
         .open(&tmp)?;
-    f.write_all(bytes)?;
-    f.sync_all()?;
+    let mut w = io::BufWriter::with_capacity(1 << 20, f);
+    let len = parts.write_to(&mut w)?;
+    w.into_inner().map_err(|e| e.into_error())?.sync_all()?;
     std::fs::rename(&tmp, &path)?;
     File::open(snap_dir)?.sync_all()?;
-    Ok(path)
+    Ok((path, len))
+}
+
+/// Creates `dir` if missing and proves it writable, as Java refuses a data dir it cannot
+/// write to ("Cannot write to data directory"): finding out at the first client write
+/// would be worse.
+fn check_writable(dir: &Path) -> io::Result<()> {
+    let cannot = |e: io::Error| {
+        io::Error::new(
+            e.kind(),
+            format!("cannot write to data directory {}: {e}", dir.display()),
+        )
+    };
+    std::fs::create_dir_all(dir).map_err(cannot)?;
+    let probe = dir.join(".paddock-write-check");
+    File::create(&probe).map_err(cannot)?;
+    std::fs::remove_file(&probe).map_err(cannot)
 }
 
 pub fn recover(snap_dir: &Path, log_dir: &Path, extended_types: bool) -> io::Result<Recovered> {
     let started = Instant::now();
-    std::fs::create_dir_all(snap_dir)?;
-    std::fs::create_dir_all(log_dir)?;
+    for dir in [snap_dir, log_dir] {
+        check_writable(dir)?;
+    }
     let snaps = list(snap_dir, "snapshot")?;
     let logs = list(log_dir, "log")?;
     let mut loaded = None;
@@ -118,9 +141,9 @@ pub fn recover(snap_dir: &Path, log_dir: &Path, extended_types: bool) -> io::Res
     let mut replayed = 0u64;
     let newest = logs.len().saturating_sub(1);
     for (i, (_, path)) in logs.iter().enumerate().skip(first) {
-        let file = File::open(path)?;
+        let file = File::open(path).map_err(at(path))?;
         // SAFETY: read-only map of a file nothing else writes while we recover.
-        let map = unsafe { memmap2::Mmap::map(&file) }?;
+        let map = unsafe { memmap2::Mmap::map(&file) }.map_err(at(path))?;
         let (entries, tail) =
             read_log(&map).map_err(|e| bad(format!("{}: {e}", path.display())))?;
         for e in &entries {
@@ -129,25 +152,29 @@ pub fn recover(snap_dir: &Path, log_dir: &Path, extended_types: bool) -> io::Res
             }
             apply(&mut tree, &mut sessions, &e.hdr, &e.txn, 0, &mut Vec::new());
             replayed += 1;
+            if replayed % 100_000 == 0 {
+                tracing::info!(
+                    replayed,
+                    secs = started.elapsed().as_secs_f64(),
+                    "replaying txn logs"
+                );
+            }
         }
         if let Tail::Torn { at } = tail {
             if i == newest {
                 drop(map);
                 tracing::warn!(path = %path.display(), offset = at, "txn log ends in a torn record (a crash mid-write); truncating it there");
-                OpenOptions::new().write(true).open(path)?.set_len(at)?;
+                OpenOptions::new()
+                    .write(true)
+                    .open(path)
+                    .and_then(|f| f.set_len(at))
+                    .map_err(writer::at(path))?;
             } else {
                 return Err(bad(format!(
                     "{}: torn record at offset {at} in a log that is not the newest",
                     path.display()
                 )));
             }
-        }
-        if replayed > 0 && replayed % 100_000 == 0 {
-            tracing::info!(
-                replayed,
-                secs = started.elapsed().as_secs_f64(),
-                "replaying txn logs"
-            );
         }
     }
     let sessions: Vec<(i64, i32)> = sessions.iter().map(|s| (s.id, s.timeout_ms)).collect();

@@ -2,9 +2,8 @@
 //! SyncRequestProcessor randomises it (so an ensemble's servers do not all snapshot at once),
 //! and never while the previous snapshot is still being written.
 //!
-//! The snapshot is taken between batches, when every prepared txn has been applied, so it is
-//! exact (not fuzzy); its bytes are written and fsynced off the core task. Serializing still
-//! happens on the core task, in time proportional to the tree.
+//! The snapshot itself is walked a few nodes per turn of the core loop (`SnapshotWriter`) and
+//! written and fsynced off the core task.
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};

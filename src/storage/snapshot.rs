@@ -13,14 +13,18 @@
 //! Nodes are written parents first with the root named "". Paddock writes what 3.8 writes
 //! (through the digest section), which 3.8 and 3.9 both read.
 
+use std::collections::BTreeMap;
+use std::io::{self, Write};
+use std::sync::Arc;
+
 use bytes::{BufMut, Bytes, BytesMut};
 use jute::data::{Acl, StatPersisted};
 use jute::{Jute, Reader};
 use thiserror::Error;
 
-use super::txnlog::adler32;
+use super::txnlog::{adler32, Adler32};
 use crate::tree::digest::DIGEST_VERSION;
-use crate::tree::DataTree;
+use crate::tree::{DataTree, PreOrder, OPEN_UNSAFE_ACL_ID};
 
 pub const SNAP_MAGIC: i32 = 0x5A4B_534E;
 
@@ -48,44 +52,188 @@ pub struct Snapshot {
     pub digest: Option<(i64, i64)>,
 }
 
-/// `int64 adler32-so-far; ustring "/"`.
-fn seal(out: &mut BytesMut) {
-    let sum = adler32(out) as i64;
-    out.put_i64(sum);
-    "/".to_owned().encode(out);
+/// A snapshot taken a few nodes at a time while the core goes on applying txns: `start`,
+/// `step` until it reports done, `finish`; the parts are then written off the core task.
+///
+/// Like Java's, such a snapshot is fuzzy: it is named after the zxid the tree had at the
+/// start, holds each node as it was when the walk reached it, and is made exact by replaying
+/// the log after that zxid (see `tree::PreOrder` for the rule that keeps the replay right).
+/// Its digest section is the tree's digest at the end, as Java writes it.
+pub struct SnapshotWriter {
+    zxid: i64,
+    sessions: Vec<(i64, i32)>,
+    walk: PreOrder,
+    /// Only a tree that does not change during the walk may take every node it meets.
+    exact: bool,
+    /// ACL lists the written nodes refer to, resolved when each node was written (a list
+    /// dropped from the cache later is still needed by the snapshot).
+    acls: BTreeMap<i64, Arc<[Acl]>>,
+    chunks: Vec<Bytes>,
+    nodes: u64,
 }
 
-/// Serializes `tree` and the live `sessions` (id, negotiated timeout).
-pub fn write(tree: &DataTree, sessions: &[(i64, i32)]) -> Bytes {
-    let mut out = BytesMut::with_capacity(64 + tree.node_count() * 128);
-    out.put_i32(SNAP_MAGIC);
-    out.put_i32(2);
-    out.put_i64(-1);
-    out.put_i32(sessions.len() as i32);
-    for (id, to) in sessions {
-        out.put_i64(*id);
-        out.put_i32(*to);
+impl SnapshotWriter {
+    /// Starts a snapshot of `tree` with its live `sessions` (id, negotiated timeout).
+    pub fn start(tree: &DataTree, sessions: Vec<(i64, i32)>) -> SnapshotWriter {
+        SnapshotWriter {
+            zxid: tree.last_zxid,
+            sessions,
+            walk: PreOrder::new(),
+            exact: false,
+            acls: BTreeMap::new(),
+            chunks: Vec::new(),
+            nodes: 0,
+        }
     }
-    let acls = tree.acl_cache().entries();
-    out.put_i32(acls.len() as i32);
-    for (id, list) in acls {
-        out.put_i64(id);
-        list.to_vec().encode(&mut out);
+
+    /// The zxid the snapshot is named after: the tree's when it started.
+    pub fn zxid(&self) -> i64 {
+        self.zxid
     }
-    for (path, node) in tree.snapshot_order() {
-        path.encode(&mut out);
-        node.data.encode(&mut out);
-        out.put_i64(node.acl);
-        node.stat.encode(&mut out);
+
+    /// Nodes written so far.
+    pub fn nodes(&self) -> u64 {
+        self.nodes
     }
-    "/".to_owned().encode(&mut out);
-    seal(&mut out);
-    out.put_i64(tree.last_zxid);
-    out.put_i32(DIGEST_VERSION);
-    out.put_i64(tree.digest());
-    seal(&mut out);
-    out.freeze()
+
+    /// Writes up to `budget` more nodes; true once every node has been written.
+    pub fn step(&mut self, tree: &DataTree, budget: usize) -> bool {
+        let now = if self.exact { i64::MAX } else { tree.last_zxid };
+        let mut out = BytesMut::new();
+        let mut done = false;
+        for _ in 0..budget {
+            let Some((path, node)) = self.walk.next(tree, now) else {
+                done = true;
+                break;
+            };
+            path.encode(&mut out);
+            node.data.encode(&mut out);
+            out.put_i64(node.acl);
+            node.stat.encode(&mut out);
+            if node.acl != OPEN_UNSAFE_ACL_ID {
+                self.acls
+                    .entry(node.acl)
+                    .or_insert_with(|| tree.acl_cache().get(node.acl));
+            }
+            self.nodes += 1;
+            if out.len() >= CHUNK_BYTES {
+                self.chunks.push(out.split().freeze());
+            }
+        }
+        if !out.is_empty() {
+            self.chunks.push(out.freeze());
+        }
+        done
+    }
+
+    /// Ends the walk; `tree` gives the digest section (its zxid and digest now).
+    pub fn finish(self, tree: &DataTree) -> SnapshotParts {
+        let mut head = BytesMut::new();
+        head.put_i32(SNAP_MAGIC);
+        head.put_i32(2);
+        head.put_i64(-1);
+        head.put_i32(self.sessions.len() as i32);
+        for (id, to) in &self.sessions {
+            head.put_i64(*id);
+            head.put_i32(*to);
+        }
+        head.put_i32(self.acls.len() as i32);
+        for (id, list) in &self.acls {
+            head.put_i64(*id);
+            list.to_vec().encode(&mut head);
+        }
+        SnapshotParts {
+            zxid: self.zxid,
+            head: head.freeze(),
+            nodes: self.chunks,
+            digest: (tree.last_zxid, tree.digest()),
+        }
+    }
 }
+
+/// Node records are cut into chunks of about this size, so no single buffer grows with the
+/// tree.
+const CHUNK_BYTES: usize = 1 << 20;
+
+/// A finished snapshot, not yet sealed: the seals are computed as it is written out.
+pub struct SnapshotParts {
+    /// The zxid the file is named after.
+    pub zxid: i64,
+    head: Bytes,
+    nodes: Vec<Bytes>,
+    digest: (i64, i64),
+}
+
+/// Writes through a running Adler-32, for the seals.
+struct Sealing<W> {
+    out: W,
+    sum: Adler32,
+    len: u64,
+}
+
+impl<W: Write> Sealing<W> {
+    fn put(&mut self, b: &[u8]) -> io::Result<()> {
+        self.sum.update(b);
+        self.len += b.len() as u64;
+        self.out.write_all(b)
+    }
+
+    /// `int64 adler32-so-far; ustring "/"`.
+    fn seal(&mut self) -> io::Result<()> {
+        self.put(&(self.sum.value() as i64).to_be_bytes())?;
+        self.put(END)
+    }
+}
+
+/// `ustring "/"`: the end of the node list and the tail of every seal.
+const END: &[u8] = &[0, 0, 0, 1, b'/'];
+
+impl SnapshotParts {
+    /// Streams the snapshot to `out`; returns the bytes written.
+    pub fn write_to(&self, out: impl Write) -> io::Result<u64> {
+        let mut w = Sealing {
+            out,
+            sum: Adler32::new(),
+            len: 0,
+        };
+        w.put(&self.head)?;
+        for chunk in &self.nodes {
+            w.put(chunk)?;
+        }
+        w.put(END)?;
+        w.seal()?;
+        let (zxid, digest) = self.digest;
+        w.put(&zxid.to_be_bytes())?;
+        w.put(&DIGEST_VERSION.to_be_bytes())?;
+        w.put(&digest.to_be_bytes())?;
+        w.seal()?;
+        w.out.flush()?;
+        Ok(w.len)
+    }
+
+    pub fn to_bytes(&self) -> Bytes {
+        let mut v = Vec::new();
+        self.write_to(&mut v).expect("writing to memory");
+        v.into()
+    }
+}
+
+/// A snapshot of an unchanging `tree` and its live `sessions` (id, negotiated timeout), taken
+/// in one go.
+pub fn exact(tree: &DataTree, sessions: &[(i64, i32)]) -> SnapshotParts {
+    let mut w = SnapshotWriter::start(tree, sessions.to_vec());
+    w.exact = true;
+    while !w.step(tree, usize::MAX) {}
+    w.finish(tree)
+}
+
+/// `exact`, serialized.
+pub fn write(tree: &DataTree, sessions: &[(i64, i32)]) -> Bytes {
+    exact(tree, sessions).to_bytes()
+}
+
+/// A large snapshot reports its progress every this many nodes.
+const PROGRESS_EVERY: usize = 500_000;
 
 fn check_seal(buf: &[u8], r: &mut Reader<'_>) -> Result<(), SnapError> {
     let at = r.position();
@@ -126,10 +274,18 @@ pub fn read(buf: &[u8], extended_types: bool) -> Result<Snapshot, SnapError> {
         acls.push((r.read_i64()?, Vec::<Acl>::decode(&mut r)?));
     }
     let mut nodes = Vec::new();
+    let started = std::time::Instant::now();
     loop {
         let path = String::decode(&mut r)?;
         if path == "/" {
             break;
+        }
+        if nodes.len() % PROGRESS_EVERY == PROGRESS_EVERY - 1 {
+            tracing::info!(
+                nodes = nodes.len() + 1,
+                secs = started.elapsed().as_secs_f64(),
+                "reading snapshot"
+            );
         }
         let data = Option::<Bytes>::decode(&mut r)?;
         let acl = r.read_i64()?;

@@ -22,18 +22,48 @@ const END_OF_RECORD: u8 = 0x42;
 
 /// `java.util.zip.Adler32`.
 pub fn adler32(data: &[u8]) -> u32 {
-    const MOD: u32 = 65_521;
-    let (mut a, mut b) = (1u32, 0u32);
-    // 5552 is the largest n with 255·n·(n+1)/2 + (n+1)·(MOD−1) < 2^32: reduce once per chunk.
-    for chunk in data.chunks(5552) {
-        for &x in chunk {
-            a += x as u32;
-            b += a;
-        }
-        a %= MOD;
-        b %= MOD;
+    let mut sum = Adler32::new();
+    sum.update(data);
+    sum.value()
+}
+
+/// A running Adler-32, for checksums over data that arrives in pieces (a snapshot is
+/// written chunk by chunk and sealed with the sum of everything before each seal).
+#[derive(Debug, Clone, Copy)]
+pub struct Adler32 {
+    a: u32,
+    b: u32,
+}
+
+impl Default for Adler32 {
+    fn default() -> Self {
+        Adler32::new()
     }
-    (b << 16) | a
+}
+
+impl Adler32 {
+    const MOD: u32 = 65_521;
+
+    pub fn new() -> Adler32 {
+        Adler32 { a: 1, b: 0 }
+    }
+
+    pub fn update(&mut self, data: &[u8]) {
+        // 5552 is the largest n with 255·n·(n+1)/2 + (n+1)·(MOD−1) < 2^32: reduce once per
+        // chunk.
+        for chunk in data.chunks(5552) {
+            for &x in chunk {
+                self.a += x as u32;
+                self.b += self.a;
+            }
+            self.a %= Self::MOD;
+            self.b %= Self::MOD;
+        }
+    }
+
+    pub fn value(&self) -> u32 {
+        (self.b << 16) | self.a
+    }
 }
 
 /// The 16-byte header of a txn log.

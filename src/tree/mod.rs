@@ -3,6 +3,7 @@
 //! pipeline decides *whether* a change is valid, the tree only carries it out.
 
 mod acl_cache;
+mod cursor;
 pub mod digest;
 pub mod path;
 pub mod quota;
@@ -15,6 +16,7 @@ use jute::consts::event;
 use jute::data::{Acl, Stat, StatPersisted};
 
 pub use acl_cache::{AclCache, OPEN_UNSAFE_ACL_ID};
+pub use cursor::PreOrder;
 
 /// Stored `ephemeralOwner` of a container node.
 pub const CONTAINER_OWNER: i64 = i64::MIN;
@@ -103,6 +105,21 @@ pub struct DataTree {
     /// Wrapping sum of every node's digest (see `digest`).
     digest: i64,
     pub last_zxid: i64,
+}
+
+/// A child was created: the parent's stored cversion becomes `cversion` (-1: current + 1)
+/// and its pzxid `zxid`, unless the cversion is already as high (replaying the log over a
+/// fuzzy snapshot may revisit a create; the counter never moves backwards).
+fn raise_cversion(stat: &mut StatPersisted, cversion: i32, zxid: i64) {
+    let cv = if cversion == -1 {
+        stat.cversion.wrapping_add(1)
+    } else {
+        cversion
+    };
+    if cv > stat.cversion {
+        stat.cversion = cv;
+        stat.pzxid = zxid;
+    }
 }
 
 impl DataTree {
@@ -244,7 +261,31 @@ impl DataTree {
         events: &mut Vec<TreeEvent>,
     ) -> Result<(), TreeError> {
         let parent = path::parent(p).to_owned();
+        if p != "/" && !self.nodes.contains_key(p) {
+            // Replaying the log over a fuzzy snapshot, the child may already be gone while
+            // its parent was written before the delete: the parent's pzxid still moves, as
+            // in Java's deleteNode.
+            if self.nodes.contains_key(parent.as_str()) {
+                let _ = self.with_digest(&[&parent], |t| {
+                    let parent = t.nodes.get_mut(parent.as_str()).ok_or(TreeError::NoNode)?;
+                    parent.stat.pzxid = parent.stat.pzxid.max(zxid);
+                    Ok(())
+                });
+            }
+            return Err(TreeError::NoNode);
+        }
         self.with_digest(&[p, &parent], |t| t.delete_inner(p, zxid, events))
+    }
+
+    /// Raises a node's stored cversion to `cversion` (-1: current + 1) and its pzxid to
+    /// `zxid`, if that is higher: Java's `setCversionPzxid`, which replay uses when a plain
+    /// create finds its node already in a fuzzy snapshot.
+    pub fn raise_cversion(&mut self, p: &str, cversion: i32, zxid: i64) -> Result<(), TreeError> {
+        self.with_digest(&[p], |t| {
+            let node = t.nodes.get_mut(p).ok_or(TreeError::NoNode)?;
+            raise_cversion(&mut node.stat, cversion, zxid);
+            Ok(())
+        })
     }
 
     pub fn set_data(
@@ -325,18 +366,8 @@ impl DataTree {
 
     /// Every node in pre-order (parents first), named as Java writes them (the root is "").
     pub fn snapshot_order(&self) -> Vec<(String, &Node)> {
-        let mut out = Vec::with_capacity(self.nodes.len());
-        let mut stack = vec!["/".to_owned()];
-        while let Some(p) = stack.pop() {
-            let Some(n) = self.nodes.get(p.as_str()) else {
-                continue;
-            };
-            for c in n.children.iter().rev() {
-                stack.push(path::join(&p, c));
-            }
-            out.push((if p == "/" { String::new() } else { p }, n));
-        }
-        out
+        let mut walk = PreOrder::new();
+        std::iter::from_fn(|| walk.next(self, i64::MAX)).collect()
     }
 
     fn insert_builtin(&mut self, p: &str, acl: i64, stat: StatPersisted) {
@@ -417,16 +448,7 @@ impl DataTree {
         if parent.children.contains(name) {
             return Err(TreeError::NodeExists);
         }
-        let cv = if parent_cversion == -1 {
-            parent.stat.cversion.wrapping_add(1)
-        } else {
-            parent_cversion
-        };
-        // Replaying a fuzzy snapshot may revisit a create; never move the counter backwards.
-        if cv > parent.stat.cversion {
-            parent.stat.cversion = cv;
-            parent.stat.pzxid = zxid;
-        }
+        raise_cversion(&mut parent.stat, parent_cversion, zxid);
         parent.children.insert(name.into());
         let parent_acl = parent.acl;
         let acl_id = self.acls.acquire(acl);
