@@ -10,13 +10,8 @@ use std::time::Duration;
 
 use zookeeper_client as zk;
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
+mod common;
+use common::free_port;
 
 fn spawn(cfg: &std::path::Path, log: &std::path::Path) -> Child {
     let out = std::fs::File::options()

@@ -1,8 +1,8 @@
 //! Appends txns to `version-2/log.<zxid>` files as ZooKeeper's FileTxnLog does: a file per
 //! run of txns (named after its first zxid), preallocated in `preAllocSize` steps so appends
 //! rarely change the file size, records written in batches and made durable with one
-//! fdatasync per batch (group commit). Not yet on the server's write path: the durability
-//! work wires it behind the `TxnLog` seam.
+//! fdatasync per batch (group commit). Every error names the file it happened on, so an
+//! operator sees which disk is full or failing.
 
 use std::fs::{File, OpenOptions};
 use std::io::{self, Seek, SeekFrom, Write};
@@ -34,7 +34,7 @@ pub struct LogWriter {
 impl LogWriter {
     /// `dir` is the `version-2` directory; it is created if missing.
     pub fn new(dir: &Path, prealloc: u64, force_sync: bool) -> io::Result<LogWriter> {
-        std::fs::create_dir_all(dir)?;
+        std::fs::create_dir_all(dir).map_err(at(dir))?;
         Ok(LogWriter {
             dir: dir.to_owned(),
             file: None,
@@ -60,8 +60,9 @@ impl LogWriter {
             let mut f = OpenOptions::new()
                 .write(true)
                 .create_new(true)
-                .open(&path)?;
-            f.write_all(&file_header())?;
+                .open(&path)
+                .map_err(at(&path))?;
+            f.write_all(&file_header()).map_err(at(&path))?;
             self.file = Some(f);
             self.path = Some(path);
             self.pos = HEADER_LEN as u64;
@@ -74,6 +75,14 @@ impl LogWriter {
     /// Writes the queued records and, unless forceSync=no, fdatasyncs them: when this returns
     /// Ok, every appended txn is durable.
     pub fn commit(&mut self) -> io::Result<()> {
+        let r = self.write_batch();
+        r.map_err(|e| match &self.path {
+            Some(p) => at(p)(e),
+            None => e,
+        })
+    }
+
+    fn write_batch(&mut self) -> io::Result<()> {
         let Some(f) = self.file.as_mut() else {
             return Ok(());
         };
@@ -124,6 +133,11 @@ impl LogWriter {
     pub fn current_path(&self) -> Option<&Path> {
         self.path.as_deref()
     }
+}
+
+/// Prefixes an I/O error with the path it happened on, keeping its kind.
+pub(crate) fn at(path: &Path) -> impl Fn(io::Error) -> io::Error + '_ {
+    move |e| io::Error::new(e.kind(), format!("{}: {e}", path.display()))
 }
 
 #[cfg(test)]
