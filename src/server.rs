@@ -14,6 +14,7 @@ use crate::clock::Clock;
 use crate::config::Config;
 use crate::net::{accept_loop, ConnLimits, Listener};
 use crate::pipeline::{Core, CoreConfig, Incoming, Sink};
+use crate::storage::pipe::LogPipe;
 use crate::storage::snap_policy::{SnapPolicy, WritingGuard};
 use crate::storage::snapshot::SnapshotWriter;
 use crate::storage::TxnLog;
@@ -61,20 +62,14 @@ struct Snapshotting {
 }
 
 impl Snapshotting {
-    /// Starts a snapshot. Every prepared txn has been applied, so the tree is at the last
-    /// logged zxid: the log rolls here, and the new file begins right after the snapshot's
-    /// zxid, as in Java.
-    fn start<T: TxnLog>(core: &Core, log: &mut T, policy: &SnapPolicy) -> Option<Snapshotting> {
-        if let Err(e) = log.roll() {
-            tracing::warn!(error = %e, "could not start a new txn log file; snapshot skipped");
-            return None;
-        }
-        Some(Snapshotting {
+    /// Starts a snapshot of the tree as applied so far; the caller rolls the log with it.
+    fn start(core: &Core, policy: &SnapPolicy) -> Snapshotting {
+        Snapshotting {
             writer: SnapshotWriter::start(core.tree(), core.session_list()),
             guard: policy.start(),
             dir: policy.dir.clone(),
             started: std::time::Instant::now(),
-        })
+        }
     }
 
     /// Walks on; true once every node is written.
@@ -167,16 +162,20 @@ pub async fn drive<C: Clock, T: TxnLog>(
     mut core: Core,
     mut rx: mpsc::Receiver<CoreMsg>,
     clock: Arc<C>,
-    mut log: T,
+    log: T,
     mut snapshots: Option<SnapPolicy>,
     info: ServerInfo,
 ) {
+    let mut log = LogPipe::new(log);
     let mut batch = Vec::with_capacity(BATCH);
     let mut snapshotting: Option<Snapshotting> = None;
     loop {
         let deadline = clock.instant_of(core.next_deadline().min(clock.mono_ms() + 60_000));
+        let mut durable = None;
         tokio::select! {
+            // Commits first: under a steady stream of requests they must not wait.
             biased;
+            r = log.durable() => durable = Some(r),
             n = rx.recv_many(&mut batch, BATCH) => {
                 if n == 0 {
                     return;
@@ -214,19 +213,28 @@ pub async fn drive<C: Clock, T: TxnLog>(
         // have dropped the dirty pages), so nothing more is written or acknowledged: pending
         // and later writes stay unanswered, reads go on, ruok stops answering imok.
         if !proposals.is_empty() && !core.storage_failed() {
-            let durable = log.append(&proposals).and_then(|_| log.sync());
-            match durable {
-                Ok(zxid) => {
-                    core.commit(clock.now(), zxid);
-                    if let Some(policy) = snapshots.as_mut() {
-                        if policy.logged(proposals.len() as u64) {
-                            snapshotting = Snapshotting::start(&core, &mut log, policy);
-                        }
-                    }
-                }
+            let due = snapshots
+                .as_mut()
+                .is_some_and(|p| p.logged(proposals.len() as u64));
+            log.append(proposals).await;
+            if due {
+                // The new log file starts after the txns already sent; the snapshot is named
+                // after the (possibly older) zxid the tree has applied. Recovery replays from
+                // the newest log that starts at or before it, so the overlap is harmless.
+                log.roll().await;
+                snapshotting = snapshots
+                    .as_ref()
+                    .map(|policy| Snapshotting::start(&core, policy));
+            }
+        }
+        while let Some(r) = durable.take().or_else(|| log.try_durable()) {
+            match r {
+                Ok(zxid) => core.commit(clock.now(), zxid),
                 Err(e) => {
-                    tracing::error!(error = %e, "txn log write or fsync failed: writes are no longer acknowledged; restart the server once the disk is healthy");
-                    core.set_storage_failed();
+                    if !core.storage_failed() {
+                        tracing::error!(error = %e, "txn log write or fsync failed: writes are no longer acknowledged; restart the server once the disk is healthy");
+                        core.set_storage_failed();
+                    }
                 }
             }
         }

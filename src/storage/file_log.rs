@@ -48,4 +48,8 @@ impl TxnLog for FileLog {
     fn roll(&mut self) -> io::Result<()> {
         self.writer.roll()
     }
+
+    fn blocks(&self) -> bool {
+        true
+    }
 }

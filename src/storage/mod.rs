@@ -4,6 +4,7 @@
 
 pub mod dump;
 pub mod file_log;
+pub mod pipe;
 pub mod purge;
 pub mod recovery;
 pub mod snap_policy;
@@ -23,6 +24,12 @@ pub trait TxnLog: Send + 'static {
     /// A snapshot was taken: later txns go to a new log file.
     fn roll(&mut self) -> io::Result<()> {
         Ok(())
+    }
+
+    /// True if `append`/`sync` wait on a disk, so the log gets a thread of its own
+    /// (`pipe::LogPipe`) and the core never waits on it.
+    fn blocks(&self) -> bool {
+        false
     }
 }
 
