@@ -1,4 +1,5 @@
-//! Entry points for fuzzing: everything the client port decodes from untrusted bytes. The
+//! Entry points for fuzzing: everything the client and quorum ports decode from untrusted
+//! bytes. The
 //! cargo-fuzz target in `fuzz/` calls these, and a property test runs them under `cargo test`.
 
 use bytes::BytesMut;
@@ -34,6 +35,25 @@ pub fn txn(data: &[u8]) {
     }
 }
 
+/// Decodes `data` as a quorum-port stream (packets, each read as from a leader and as from a
+/// learner) and as an election connection (header, then messages as notifications).
+pub fn quorum(data: &[u8], max: usize) {
+    use crate::quorum::election::{decode_message, Notification};
+    use crate::quorum::{ConnectionHeader, LeaderMessage, LearnerMessage, PacketDecoder};
+    let dec = PacketDecoder { max_buffer: max };
+    let mut buf = BytesMut::from(data);
+    while let Ok(Some(p)) = dec.decode(&mut buf) {
+        let _ = LeaderMessage::from_packet(&p);
+        let _ = LearnerMessage::from_packet(&p);
+    }
+    if let Ok(Some((_, n))) = ConnectionHeader::decode_stream(data) {
+        let mut buf = BytesMut::from(&data[n..]);
+        while let Ok(Some(m)) = decode_message(&mut buf) {
+            let _ = Notification::decode(&m);
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use proptest::prelude::*;
@@ -44,6 +64,7 @@ mod tests {
         fn frame_decoder_never_panics(data in proptest::collection::vec(any::<u8>(), 0..512), max in 0usize..2048) {
             super::frames(&data, max);
             super::txn(&data);
+            super::quorum(&data, max);
         }
     }
 }

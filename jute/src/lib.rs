@@ -1,6 +1,6 @@
 //! ZooKeeper's Jute wire format.
 //!
-//! Every record Paddock reads or writes on the client port, in the txn log and (later) on the
+//! Every record Paddock reads or writes on the client port, in the txn log and on the
 //! quorum ports lives here, encoded exactly as Java ZooKeeper's `BinaryOutputArchive` does:
 //! big-endian integers, length-prefixed buffers and strings (`-1` = null), count-prefixed
 //! vectors, nested records inline.
@@ -16,6 +16,7 @@ mod error;
 pub mod frame;
 pub mod fuzz;
 pub mod proto;
+pub mod quorum;
 pub mod txn;
 
 pub use codec::{Jute, Reader, DEFAULT_MAX_BUFFER};

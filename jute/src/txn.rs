@@ -171,8 +171,76 @@ impl Txn {
     }
 }
 
+/// One logged txn as the txn log and the quorum protocol carry it: TxnHeader, the txn record,
+/// then an optional TxnDigest (Java's `Util.marshallTxnEntry`). PROPOSAL and INFORM packets
+/// carry exactly these bytes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TxnEntry {
+    pub header: TxnHeader,
+    pub txn: Txn,
+    pub digest: Option<TxnDigest>,
+}
+
+impl TxnEntry {
+    pub fn encode(&self, out: &mut BytesMut) {
+        self.header.encode(out);
+        self.txn.encode(out);
+        if let Some(d) = &self.digest {
+            d.encode(out);
+        }
+    }
+
+    pub fn to_bytes(&self) -> Bytes {
+        let mut b = BytesMut::new();
+        self.encode(&mut b);
+        b.freeze()
+    }
+
+    /// Decodes the whole of `buf` as Java's `SerializeUtils.deserializeTxn` does: the header,
+    /// the record its type names, then a digest if at least 12 bytes are left. Java ignores
+    /// anything after that, and so does this.
+    ///
+    /// A closeSession body is ambiguous: it is a CloseSessionTxn when
+    /// `closeSessionTxn.enabled` (the default) and empty otherwise, and a digest may follow
+    /// either. Java tries the record and falls back to "no body" when it does not parse; this
+    /// does the same, and also falls back when the record would leave a partial digest.
+    pub fn decode(buf: &[u8]) -> Result<TxnEntry> {
+        // Txn bodies are bounded by the enclosing buffer, which the caller has already
+        // checked against its limit.
+        let mut r = Reader::with_limit(buf, usize::MAX);
+        let header = TxnHeader::decode(&mut r)?;
+        let body = r.rest();
+        let (txn, rest) = if header.type_ == op::CLOSE_SESSION {
+            let mut br = Reader::with_limit(body, usize::MAX);
+            match CloseSessionTxn::decode(&mut br) {
+                Ok(t) if br.remaining() == 0 || br.remaining() >= TXN_DIGEST_LEN => {
+                    (Txn::CloseSession(Some(t)), br.rest())
+                }
+                _ => (Txn::CloseSession(None), body),
+            }
+        } else {
+            let mut br = Reader::with_limit(body, usize::MAX);
+            let txn = Txn::decode(header.type_, &mut br)?;
+            (txn, br.rest())
+        };
+        let digest = if rest.len() >= TXN_DIGEST_LEN {
+            Some(TxnDigest::from_bytes(rest)?)
+        } else {
+            None
+        };
+        Ok(TxnEntry {
+            header,
+            txn,
+            digest,
+        })
+    }
+}
+
+/// Encoded size of a [`TxnDigest`].
+pub const TXN_DIGEST_LEN: usize = 12;
+
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::codec::arb::Arb;
     use proptest::prelude::*;
@@ -195,7 +263,7 @@ mod tests {
         ]
     }
 
-    fn arb_txn() -> impl Strategy<Value = Txn> {
+    pub(crate) fn arb_txn() -> impl Strategy<Value = Txn> {
         prop_oneof![
             arb_leaf(),
             // A multi never contains a session txn or an empty closeSession.
@@ -209,7 +277,32 @@ mod tests {
         ]
     }
 
+    /// An entry whose header type matches its txn, as every real entry's does.
+    pub(crate) fn arb_entry() -> impl Strategy<Value = TxnEntry> {
+        (
+            TxnHeader::arb(),
+            arb_txn(),
+            proptest::option::of(TxnDigest::arb()),
+        )
+            .prop_map(|(mut header, txn, digest)| {
+                header.type_ = txn.type_code();
+                TxnEntry {
+                    header,
+                    txn,
+                    digest,
+                }
+            })
+    }
+
     proptest! {
+        #[test]
+        fn rt_entry(e in arb_entry()) {
+            prop_assert_eq!(TxnEntry::decode(&e.to_bytes()).unwrap(), e);
+        }
+        #[test]
+        fn entry_decode_never_panics(body in proptest::collection::vec(any::<u8>(), 0..160)) {
+            let _ = TxnEntry::decode(&body);
+        }
         #[test]
         fn rt_txn(t in arb_txn()) {
             let b = t.to_bytes();
@@ -242,6 +335,34 @@ mod tests {
             Txn::Create2(c.clone()).to_log_bytes(),
             Txn::Create2(c).to_bytes()
         );
+    }
+
+    #[test]
+    fn close_session_body_is_told_apart_from_the_digest() {
+        let header = TxnHeader {
+            type_: op::CLOSE_SESSION,
+            ..Default::default()
+        };
+        let digest = Some(TxnDigest {
+            version: 2,
+            tree_digest: 0x1234_5678_9abc,
+        });
+        for txn in [
+            Txn::CloseSession(None),
+            Txn::CloseSession(Some(CloseSessionTxn::default())),
+            Txn::CloseSession(Some(CloseSessionTxn {
+                paths_to_delete: vec!["/e1".into(), "/e2".into()],
+            })),
+        ] {
+            for digest in [None, digest.clone()] {
+                let e = TxnEntry {
+                    header,
+                    txn: txn.clone(),
+                    digest,
+                };
+                assert_eq!(TxnEntry::decode(&e.to_bytes()).unwrap(), e);
+            }
+        }
     }
 
     #[test]
