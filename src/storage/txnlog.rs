@@ -12,7 +12,7 @@
 
 use bytes::BytesMut;
 use jute::txn::{Txn, TxnDigest, TxnHeader};
-use jute::{Jute, Reader};
+use jute::Jute;
 use thiserror::Error;
 
 pub const LOG_MAGIC: i32 = 0x5A4B_4C47;
@@ -175,22 +175,16 @@ pub fn read_log(buf: &[u8]) -> Result<(Vec<LogEntry>, Tail), LogError> {
         if adler32(entry) as i64 != crc {
             return Err(LogError::Checksum { at });
         }
-        let mut r = Reader::with_limit(entry, usize::MAX);
-        let decode = |why: jute::Error| LogError::Decode {
+        // The same decoder reads PROPOSAL payloads; it resolves a closeSession whose body is
+        // absent (closeSessionTxn.enabled=false) but followed by a digest, as Java does.
+        let jute::txn::TxnEntry {
+            header: hdr,
+            txn,
+            digest,
+        } = jute::txn::TxnEntry::decode(entry).map_err(|why| LogError::Decode {
             at,
             why: why.to_string(),
-        };
-        let hdr = TxnHeader::decode(&mut r).map_err(decode)?;
-        let body_and_digest = r.rest();
-        // The digest, when present, is the last 12 bytes; the body decoder tells where the
-        // txn record ends.
-        let mut rb = Reader::with_limit(body_and_digest, usize::MAX);
-        let txn = Txn::decode(hdr.type_, &mut rb).map_err(decode)?;
-        let digest = if rb.remaining() >= 12 {
-            Some(TxnDigest::decode(&mut rb).map_err(decode)?)
-        } else {
-            None
-        };
+        })?;
         pos += 12 + len as usize + 1;
         entries.push(LogEntry {
             hdr,
@@ -302,5 +296,26 @@ mod tests {
         let mut bad = file.clone();
         bad[HEADER_LEN + 20] ^= 1;
         assert!(matches!(read_log(&bad), Err(LogError::Checksum { .. })));
+    }
+
+    #[test]
+    fn close_session_without_body_but_with_digest() {
+        // closeSessionTxn.enabled=false writes no body; the digest still follows.
+        let hdr = TxnHeader {
+            client_id: 7,
+            cxid: 0,
+            zxid: 9,
+            time: 0,
+            type_: -11,
+        };
+        let digest = TxnDigest {
+            version: 2,
+            tree_digest: 0x1234,
+        };
+        let mut file = file_header().to_vec();
+        encode_record(&hdr, &[], Some(digest.clone()), &mut file);
+        let (e, _) = read_log(&file).unwrap();
+        assert_eq!(e[0].txn, Txn::CloseSession(None));
+        assert_eq!(e[0].digest, Some(digest));
     }
 }
