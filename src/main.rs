@@ -89,6 +89,13 @@ fn main() -> ExitCode {
         },
         None => Config::default(),
     };
+    let compression = match cfg.snapshot_compression() {
+        Ok(m) => m,
+        Err(e) => {
+            eprintln!("paddock: {e}");
+            return ExitCode::from(2);
+        }
+    };
     if let Err(e) = cfg.read_myid() {
         eprintln!("paddock: {e}");
         return ExitCode::from(2);
@@ -137,11 +144,12 @@ fn main() -> ExitCode {
     let seed = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(1, |d| d.as_nanos() as u64);
-    let snapshots = paddock::storage::snap_policy::SnapPolicy::new(
+    let mut snapshots = paddock::storage::snap_policy::SnapPolicy::new(
         snap_dir.clone(),
         cfg.snap_count(),
         Box::new(paddock::clock::SeededRng::new(seed)),
     );
+    snapshots.compression = compression;
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

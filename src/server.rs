@@ -14,6 +14,7 @@ use crate::clock::Clock;
 use crate::config::Config;
 use crate::net::{accept_loop, ConnLimits, Listener};
 use crate::pipeline::{Core, CoreConfig, Incoming, Sink};
+use crate::storage::compress::Method;
 use crate::storage::pipe::LogPipe;
 use crate::storage::snap_policy::{SnapPolicy, WritingGuard};
 use crate::storage::snapshot::SnapshotWriter;
@@ -58,6 +59,7 @@ struct Snapshotting {
     /// Keeps the policy from starting another until this one is on disk.
     guard: WritingGuard,
     dir: PathBuf,
+    compression: Method,
     started: std::time::Instant,
 }
 
@@ -68,6 +70,7 @@ impl Snapshotting {
             writer: SnapshotWriter::start(core.tree(), core.session_list()),
             guard: policy.start(),
             dir: policy.dir.clone(),
+            compression: policy.compression,
             started: std::time::Instant::now(),
         }
     }
@@ -81,11 +84,11 @@ impl Snapshotting {
     fn write_out(self, core: &Core) {
         let nodes = self.writer.nodes();
         let parts = self.writer.finish(core.tree());
-        let (guard, dir) = (self.guard, self.dir);
+        let (guard, dir, compression) = (self.guard, self.dir, self.compression);
         let walked = self.started.elapsed();
         tokio::task::spawn_blocking(move || {
             let _writing = guard;
-            match crate::storage::recovery::write_snapshot_parts(&dir, &parts) {
+            match crate::storage::recovery::write_snapshot_parts(&dir, &parts, compression) {
                 Ok((path, bytes)) => tracing::info!(
                     path = %path.display(),
                     nodes,

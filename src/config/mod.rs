@@ -104,6 +104,7 @@ const KNOWN_PASSIVE: &[&str] = &[
     "preAllocSize",
     "forceSync",
     "fsync.warningthresholdms",
+    "snapshot.compression.method",
     "syncEnabled",
     "electionAlg",
     "peerType",
@@ -376,6 +377,15 @@ impl Config {
     /// `forceSync` (default yes): fdatasync the txn log before acknowledging.
     pub fn force_sync(&self) -> bool {
         self.raw.get("forceSync").is_none_or(|v| v != "no")
+    }
+
+    /// `snapshot.compression.method`: empty (default), `gz` or `snappy`.
+    pub fn snapshot_compression(&self) -> Result<crate::storage::compress::Method, String> {
+        crate::storage::compress::Method::from_config(
+            self.raw
+                .get("snapshot.compression.method")
+                .map_or("", |v| v.as_str()),
+        )
     }
 
     /// `preAllocSize` in KiB (default 64 MiB), in bytes.

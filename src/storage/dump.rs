@@ -92,20 +92,8 @@ pub fn log_dump(path: &Path) -> Result<String, String> {
 
 /// Renders the snapshot at `path`: sessions, then every node with its Stat and data size.
 pub fn snapshot_dump(path: &Path) -> Result<String, String> {
-    let bytes = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    let name = path
-        .file_name()
-        .and_then(|n| n.to_str())
-        .unwrap_or_default();
-    if name.ends_with(".gz") || name.ends_with(".snappy") {
-        return Err(format!(
-            "{}: compressed snapshots are not supported yet",
-            path.display()
-        ));
-    }
     // Extended types on: an owner with the TTL marker can only have been written as a TTL.
-    let snap =
-        super::snapshot::read(&bytes, true).map_err(|e| format!("{}: {e}", path.display()))?;
+    let snap = super::snapshot::read_file(path, true)?;
     let mut out = String::new();
     let _ = writeln!(out, "ZNode Details (count={}):", snap.tree.node_count());
     for (p, n) in snap.tree.snapshot_order() {

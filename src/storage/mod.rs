@@ -2,6 +2,7 @@
 //! every proposal to a [`TxnLog`] and commits only what the log reports durable, so the
 //! durable on-disk log slots in here without touching the write path.
 
+pub mod compress;
 pub mod dump;
 pub mod file_log;
 pub mod pipe;

@@ -8,6 +8,7 @@ use std::io;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
+use super::compress::{Compressor, Method};
 use super::snapshot;
 use super::txnlog::{read_log, zxid_of, Tail};
 use super::writer::{self, at};
@@ -45,26 +46,34 @@ pub fn write_snapshot(
     tree: &DataTree,
     sessions: &[(i64, i32)],
 ) -> io::Result<PathBuf> {
-    write_snapshot_parts(snap_dir, &snapshot::exact(tree, sessions)).map(|(path, _)| path)
+    write_snapshot_parts(snap_dir, &snapshot::exact(tree, sessions), Method::None)
+        .map(|(path, _)| path)
 }
 
-/// Writes `snapshot.<zxid>` atomically: a temp file, fsync, rename, fsync of the directory,
-/// so a crash leaves either the whole snapshot or none. Returns its path and size.
+/// Writes `snapshot.<zxid>[.gz|.snappy]` atomically: a temp file, fsync, rename, fsync of the
+/// directory, so a crash leaves either the whole snapshot or none. Returns its path and its
+/// uncompressed size.
 pub fn write_snapshot_parts(
     snap_dir: &Path,
     parts: &snapshot::SnapshotParts,
+    method: Method,
 ) -> io::Result<(PathBuf, u64)> {
-    let path = snap_dir.join(format!("snapshot.{:x}", parts.zxid));
-    let tmp = snap_dir.join(format!("snapshot.{:x}.tmp", parts.zxid));
+    let name = format!("snapshot.{:x}{}", parts.zxid, method.suffix());
+    let path = snap_dir.join(&name);
+    let tmp = snap_dir.join(format!("{name}.tmp"));
     let f = OpenOptions::new()
         .write(true)
         .create(true)
         .truncate(true)
-        .open(&tmp)?;
-    let mut w = io::BufWriter::with_capacity(1 << 20, f);
-    let len = parts.write_to(&mut w)?;
-    w.into_inner().map_err(|e| e.into_error())?.sync_all()?;
-    std::fs::rename(&tmp, &path)?;
+        .open(&tmp)
+        .map_err(at(&tmp))?;
+    let mut w = Compressor::new(method, io::BufWriter::with_capacity(1 << 20, f))?;
+    let len = parts.write_to(&mut w).map_err(at(&tmp))?;
+    w.finish()
+        .and_then(|b| b.into_inner().map_err(|e| e.into_error()))
+        .and_then(|f| f.sync_all())
+        .map_err(at(&tmp))?;
+    std::fs::rename(&tmp, &path).map_err(at(&path))?;
     File::open(snap_dir)?.sync_all()?;
     Ok((path, len))
 }
@@ -94,18 +103,10 @@ pub fn recover(snap_dir: &Path, log_dir: &Path, extended_types: bool) -> io::Res
     let logs = list(log_dir, "log")?;
     let mut loaded = None;
     for (zxid, path) in snaps.iter().rev() {
-        let name = path
-            .file_name()
-            .and_then(|n| n.to_str())
-            .unwrap_or_default();
-        if name.ends_with(".gz") || name.ends_with(".snappy") || name.ends_with(".tmp") {
-            tracing::warn!(path = %path.display(), "skipping snapshot Paddock cannot read yet");
+        if path.extension().is_some_and(|e| e == "tmp") {
             continue;
         }
-        match std::fs::read(path)
-            .map_err(|e| e.to_string())
-            .and_then(|b| snapshot::read(&b, extended_types).map_err(|e| e.to_string()))
-        {
+        match snapshot::read_file(path, extended_types) {
             Ok(s) => {
                 tracing::info!(path = %path.display(), nodes = s.tree.node_count(), "loaded snapshot");
                 loaded = Some((*zxid, s));
@@ -118,12 +119,8 @@ pub fn recover(snap_dir: &Path, log_dir: &Path, extended_types: bool) -> io::Res
     }
     // Snapshots that all fail to read mean a damaged or foreign data dir: starting from the
     // logs alone could silently serve a partial tree, so refuse, as Java does.
-    let readable_kind = |p: &Path| {
-        p.file_name()
-            .and_then(|n| n.to_str())
-            .is_some_and(|n| !n.ends_with(".gz") && !n.ends_with(".snappy") && !n.ends_with(".tmp"))
-    };
-    if loaded.is_none() && snaps.iter().any(|(_, p)| readable_kind(p)) {
+    let real = |p: &Path| p.extension().is_none_or(|e| e != "tmp");
+    if loaded.is_none() && snaps.iter().any(|(_, p)| real(p)) {
         return Err(bad(format!("no snapshot in {} could be read (see the warnings above); refusing to start from the logs alone", snap_dir.display())));
     }
     let fresh = loaded.is_none() && logs.is_empty();

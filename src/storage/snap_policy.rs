@@ -9,10 +9,13 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
+use super::compress::Method;
 use crate::clock::Rng;
 
 pub struct SnapPolicy {
     pub dir: PathBuf,
+    /// `snapshot.compression.method`.
+    pub compression: Method,
     pub snap_count: u64,
     rng: Box<dyn Rng>,
     next_after: u64,
@@ -26,6 +29,7 @@ impl SnapPolicy {
         let next_after = Self::draw(snap_count, rng.as_mut());
         SnapPolicy {
             dir,
+            compression: Method::None,
             snap_count,
             rng,
             next_after,

@@ -15,6 +15,7 @@
 
 use std::collections::BTreeMap;
 use std::io::{self, Write};
+use std::path::Path;
 use std::sync::Arc;
 
 use bytes::{BufMut, Bytes, BytesMut};
@@ -22,6 +23,7 @@ use jute::data::{Acl, StatPersisted};
 use jute::{Jute, Reader};
 use thiserror::Error;
 
+use super::compress::{self, Method};
 use super::txnlog::{adler32, Adler32};
 use crate::tree::digest::DIGEST_VERSION;
 use crate::tree::{DataTree, PreOrder, OPEN_UNSAFE_ACL_ID};
@@ -252,6 +254,20 @@ fn check_seal(buf: &[u8], r: &mut Reader<'_>) -> Result<(), SnapError> {
         )));
     }
     Ok(())
+}
+
+/// Reads `snapshot.<zxid>[.gz|.snappy]`, decompressing by the name's suffix as Java does.
+/// Errors name the file.
+pub fn read_file(path: &Path, extended_types: bool) -> Result<Snapshot, String> {
+    let name = path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or_default();
+    let at = |e: &dyn std::fmt::Display| format!("{}: {e}", path.display());
+    let bytes = std::fs::read(path)
+        .and_then(|b| compress::decompress(Method::of_file(name), b))
+        .map_err(|e| at(&e))?;
+    read(&bytes, extended_types).map_err(|e| at(&e))
 }
 
 /// Parses an uncompressed snapshot and rebuilds its tree.
