@@ -130,3 +130,80 @@ async fn acknowledged_writes_survive_kill_9() {
     let text = std::fs::read_to_string(&log).unwrap();
     assert!(!text.contains("panicked"), "{text}");
 }
+
+/// Sessions are durable too: after a SIGKILL and restart, a session whose client comes back
+/// keeps its ephemeral node, and one whose client never returns expires by its normal
+/// timeout, taking its ephemeral with it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sessions_come_back_after_kill_9_and_expire_if_abandoned() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let cfg = dir.path().join("zoo.cfg");
+    let data = dir.path().join("data");
+    std::fs::write(&cfg, format!("tickTime=500\ndataDir={}\nclientPort={port}\nclientPortAddress=127.0.0.1\nmaxClientCnxns=0\npreAllocSize=1024\n", data.display())).unwrap();
+    let log = dir.path().join("server.log");
+    let addr = format!("127.0.0.1:{port}");
+    let mut server = spawn(&cfg, &log);
+    let ephemeral = zk::CreateMode::Ephemeral.with_acls(zk::Acls::anyone_all());
+    // The abandoned session speaks the protocol by hand, so nothing reconnects it.
+    connect(&addr).await; // the server is up
+    let stream = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    let mut abandoned = paddock::client::Client::connect(stream, 4000)
+        .await
+        .unwrap();
+    let reply = abandoned
+        .call(&jute::proto::Request::Create(jute::proto::CreateRequest {
+            path: "/abandoned".into(),
+            data: Some("a".into()),
+            acl: jute::data::Acl::open_unsafe(),
+            flags: 1,
+        }))
+        .await
+        .unwrap();
+    assert_eq!(reply.0.err, 0, "{reply:?}");
+    // The returning session: zookeeper-client reconnects with its id and password.
+    let returning = zk::Client::connector()
+        .with_session_timeout(Duration::from_secs(4))
+        .connect(&addr)
+        .await
+        .unwrap();
+    returning
+        .create("/returning", b"r", &ephemeral)
+        .await
+        .unwrap();
+
+    server.kill().unwrap();
+    server.wait().unwrap();
+    drop(abandoned);
+    let started = std::time::Instant::now();
+    server = spawn(&cfg, &log);
+    let observer = connect(&addr).await;
+    assert!(
+        observer.check_stat("/abandoned").await.unwrap().is_some(),
+        "the abandoned session's ephemeral is back after the restart"
+    );
+    // Well past the 4 s timeout (measured from the restart, when sessions get fresh timers),
+    // the abandoned session has expired and the returning one lives on.
+    let mut gone = false;
+    while started.elapsed() < Duration::from_secs(15) {
+        if observer.check_stat("/abandoned").await.unwrap().is_none() {
+            gone = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let expired_after = started.elapsed();
+    assert!(gone, "the abandoned session never expired");
+    assert!(
+        expired_after >= Duration::from_secs(3),
+        "expired after {expired_after:?}, before its timeout"
+    );
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    assert_eq!(
+        returning.get_data("/returning").await.unwrap().0,
+        b"r",
+        "the session that came back keeps its ephemeral"
+    );
+    server.kill().unwrap();
+    server.wait().unwrap();
+}
