@@ -361,6 +361,7 @@ fn mntr(core: &Core, info: &ServerInfo, now: Now, out: &mut String) {
             "zk_uptime" => (now.wall_ms - s.started_wall_ms).max(0).to_string(),
             "zk_data_dir_size" => dir_size(&info.data_dir).to_string(),
             "zk_unrecoverable_error_count" => (core.storage_failed() as u8).to_string(),
+            "zk_digest_mismatches_count" => s.digest_mismatches.to_string(),
             "zk_log_dir_size" => dir_size(&info.data_log_dir).to_string(),
             _ => return None,
         })

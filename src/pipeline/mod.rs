@@ -31,7 +31,9 @@ use jute::proto::{
     ConnectRequest, ConnectResponse, Create2Response, CreateResponse, MultiResult, Request,
     Response, WatcherEvent,
 };
-use jute::txn::{ErrorTxn, Txn, TxnHeader};
+use jute::txn::{ErrorTxn, Txn, TxnDigest, TxnHeader};
+
+use crate::tree::digest::DIGEST_VERSION;
 
 pub use apply::{apply, Applied};
 use changes::Changes;
@@ -102,6 +104,8 @@ pub enum Incoming {
 pub struct Proposal {
     pub hdr: TxnHeader,
     pub txn: Bytes,
+    /// The tree digest once this txn is applied (none for error txns, as Java logs them).
+    pub digest: Option<TxnDigest>,
 }
 
 #[derive(Debug, Clone)]
@@ -197,7 +201,8 @@ pub struct Core {
     /// Sessions whose queue head is a sync waiting for `after` to be applied.
     syncs: BTreeSet<(i64, i64)>,
     proposals: Vec<Proposal>,
-    in_flight: VecDeque<(TxnHeader, Txn)>,
+    /// Proposed txns awaiting commit, with the digest the tree must have once each is applied.
+    in_flight: VecDeque<(TxnHeader, Txn, Option<i64>)>,
     last_prepped: i64,
     next_container_check: u64,
     pub(crate) stats: ServerStats,
@@ -525,9 +530,21 @@ impl Core {
 
     /// Every txn up to `zxid` is durable (and ordered): apply them and reply.
     pub fn commit(&mut self, now: Now, zxid: i64) {
-        while self.in_flight.front().is_some_and(|(h, _)| h.zxid <= zxid) {
-            let (hdr, txn) = self.in_flight.pop_front().expect("front exists");
+        while self
+            .in_flight
+            .front()
+            .is_some_and(|(h, _, _)| h.zxid <= zxid)
+        {
+            let (hdr, txn, digest) = self.in_flight.pop_front().expect("front exists");
             self.apply_committed(now, &hdr, &txn);
+            // Java's self-check: the digest logged with a txn must be the tree's after it.
+            if digest.is_some_and(|d| d != self.tree.digest()) {
+                self.stats.digest_mismatches += 1;
+                tracing::error!(
+                    zxid = format_args!("0x{:x}", hdr.zxid),
+                    "tree digest after applying the txn differs from the one logged with it"
+                );
+            }
         }
         // Syncs queued behind other sessions' txns may be free now.
         let last = self.tree.last_zxid;
@@ -549,12 +566,19 @@ impl Core {
             time: now.wall_ms,
             type_,
         };
+        // Prep has recorded this txn's changes, so the pending digest is the tree's after it.
+        let digest = (type_ != op::ERROR).then(|| TxnDigest {
+            version: DIGEST_VERSION,
+            tree_digest: self.changes.digest(&self.tree),
+        });
         // What is logged (and later sent to followers) is what every Java version replays.
         self.proposals.push(Proposal {
             hdr,
             txn: txn.to_log_bytes(),
+            digest: digest.clone(),
         });
-        self.in_flight.push_back((hdr, txn));
+        self.in_flight
+            .push_back((hdr, txn, digest.map(|d| d.tree_digest)));
         hdr.zxid
     }
 

@@ -185,7 +185,7 @@ impl Prep<'_> {
         let ps = p.stat.as_mut().expect("exists");
         ps.cversion = new_cversion;
         ps.pzxid = self.zxid;
-        self.changes.add(parent.to_owned(), p);
+        self.changes.add(self.tree, parent.to_owned(), p);
         let stat = StatPersisted {
             czxid: self.zxid,
             mzxid: self.zxid,
@@ -196,12 +196,14 @@ impl Prep<'_> {
             ..Default::default()
         };
         self.changes.add(
+            self.tree,
             node_path,
             Change {
                 zxid: self.zxid,
                 stat: Some(stat),
                 child_count: 0,
                 acl: acl.into(),
+                data: a.data.clone(),
             },
         );
         Ok(txn)
@@ -212,14 +214,16 @@ impl Prep<'_> {
         p.zxid = self.zxid;
         p.child_count -= 1;
         p.stat.as_mut().expect("exists").pzxid = self.zxid;
-        self.changes.add(parent.to_owned(), p);
+        self.changes.add(self.tree, parent.to_owned(), p);
         self.changes.add(
+            self.tree,
             node_path.to_owned(),
             Change {
                 zxid: self.zxid,
                 stat: None,
                 child_count: 0,
                 acl: Vec::new().into(),
+                data: None,
             },
         );
     }
@@ -267,7 +271,8 @@ impl Prep<'_> {
         s.version = new_version;
         s.mtime = self.time;
         s.mzxid = self.zxid;
-        self.changes.add(p.to_owned(), node);
+        node.data = data.clone();
+        self.changes.add(self.tree, p.to_owned(), node);
         Ok(Txn::SetData(SetDataTxn {
             path: p.to_owned(),
             data: data.clone(),
@@ -285,7 +290,7 @@ impl Prep<'_> {
         node.zxid = self.zxid;
         node.stat.as_mut().expect("exists").aversion = new_version;
         node.acl = acl.clone().into();
-        self.changes.add(p.to_owned(), node);
+        self.changes.add(self.tree, p.to_owned(), node);
         Ok(Txn::SetAcl(SetAclTxn {
             path: p.to_owned(),
             acl,
@@ -340,6 +345,7 @@ impl Prep<'_> {
             [p, if p.contains('\0') { p } else { path::parent(p) }]
         });
         let saved = self.changes.snapshot_paths(touched);
+        let saved_digest = self.changes.saved_digest();
         let mut failed: Option<ErrorCode> = None;
         let mut txns = Vec::with_capacity(ops.len());
         for o in ops {
@@ -377,7 +383,8 @@ impl Prep<'_> {
                 Err(code) => {
                     failed = Some(code);
                     txns.push(Txn::Error(ErrorTxn { err: code.code() }));
-                    self.changes.rollback(self.zxid, saved.clone());
+                    self.changes
+                        .rollback(self.zxid, saved.clone(), saved_digest);
                 }
             }
         }

@@ -13,6 +13,8 @@ pub struct ServerStats {
     pub total_latency: u64,
     pub count: u64,
     pub started_wall_ms: i64,
+    /// Txns whose logged digest differed from the tree's once applied (`zk_digest_mismatches_count`).
+    pub digest_mismatches: u64,
 }
 
 impl ServerStats {
@@ -25,6 +27,7 @@ impl ServerStats {
             total_latency: 0,
             count: 0,
             started_wall_ms: now_wall_ms,
+            digest_mismatches: 0,
         }
     }
 

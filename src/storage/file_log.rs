@@ -32,9 +32,7 @@ impl FileLog {
 impl TxnLog for FileLog {
     fn append(&mut self, proposals: &[Proposal]) -> io::Result<()> {
         for p in proposals {
-            // TxnDigest is optional in the format and Java checks it only when present; it
-            // needs the digest after the txn, which prep does not precompute yet.
-            self.writer.append(&p.hdr, &p.txn, None)?;
+            self.writer.append(&p.hdr, &p.txn, p.digest.clone())?;
             self.last = p.hdr.zxid;
         }
         Ok(())

@@ -78,6 +78,45 @@ pub fn write_snapshot_parts(
     Ok((path, len))
 }
 
+/// Java's replay check (`DataTree.compareDigest`): after each replayed txn the tree's digest
+/// must equal the one logged with it. While the tree is still fuzzy (before the txn the
+/// snapshot's own digest names) only that one is compared.
+struct DigestCheck {
+    fuzzy_until: Option<(i64, i64)>,
+    mismatches: u64,
+}
+
+impl DigestCheck {
+    fn new(snapshot: Option<(i64, i64)>) -> DigestCheck {
+        DigestCheck {
+            fuzzy_until: snapshot.filter(|(zxid, _)| *zxid != 0),
+            mismatches: 0,
+        }
+    }
+
+    fn after(&mut self, tree: &DataTree, zxid: i64, logged: Option<i64>) {
+        let expected = match self.fuzzy_until {
+            Some((z, d)) if z == zxid => {
+                self.fuzzy_until = None;
+                Some(d)
+            }
+            Some((z, _)) if z > zxid => None,
+            _ => logged,
+        };
+        if let Some(d) = expected.filter(|d| *d != tree.digest()) {
+            if self.mismatches == 0 {
+                tracing::error!(
+                    zxid = format_args!("0x{zxid:x}"),
+                    logged = d,
+                    tree = tree.digest(),
+                    "first digest mismatch while replaying the txn log"
+                );
+            }
+            self.mismatches += 1;
+        }
+    }
+}
+
 /// Creates `dir` if missing and proves it writable, as Java refuses a data dir it cannot
 /// write to ("Cannot write to data directory"): finding out at the first client write
 /// would be worse.
@@ -124,10 +163,11 @@ pub fn recover(snap_dir: &Path, log_dir: &Path, extended_types: bool) -> io::Res
         return Err(bad(format!("no snapshot in {} could be read (see the warnings above); refusing to start from the logs alone", snap_dir.display())));
     }
     let fresh = loaded.is_none() && logs.is_empty();
-    let (snap_zxid, mut tree, snap_sessions) = match loaded {
-        Some((z, s)) => (z, s.tree, s.sessions),
-        None => (0, DataTree::new(extended_types), Vec::new()),
+    let (snap_zxid, mut tree, snap_sessions, snap_digest) = match loaded {
+        Some((z, s)) => (z, s.tree, s.sessions, s.digest),
+        None => (0, DataTree::new(extended_types), Vec::new(), None),
     };
+    let mut digests = DigestCheck::new(snap_digest);
     tree.last_zxid = snap_zxid;
     let mut sessions = SessionTable::new(1, 1, 0);
     for (id, to) in &snap_sessions {
@@ -148,6 +188,7 @@ pub fn recover(snap_dir: &Path, log_dir: &Path, extended_types: bool) -> io::Res
                 continue;
             }
             apply(&mut tree, &mut sessions, &e.hdr, &e.txn, 0, &mut Vec::new());
+            digests.after(&tree, e.hdr.zxid, e.digest.as_ref().map(|d| d.tree_digest));
             replayed += 1;
             if replayed % 100_000 == 0 {
                 tracing::info!(
@@ -173,6 +214,12 @@ pub fn recover(snap_dir: &Path, log_dir: &Path, extended_types: bool) -> io::Res
                 )));
             }
         }
+    }
+    if digests.mismatches > 0 {
+        tracing::error!(
+            mismatches = digests.mismatches,
+            "replayed txns whose logged digest differs from the tree's: the data dir may have diverged"
+        );
     }
     let sessions: Vec<(i64, i32)> = sessions.iter().map(|s| (s.id, s.timeout_ms)).collect();
     if fresh {
