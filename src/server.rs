@@ -61,6 +61,8 @@ struct Snapshotting {
     dir: PathBuf,
     compression: Method,
     started: std::time::Instant,
+    /// The longest single step: how long a turn of the core loop waited on the snapshot.
+    slowest_step: std::time::Duration,
 }
 
 impl Snapshotting {
@@ -72,12 +74,16 @@ impl Snapshotting {
             dir: policy.dir.clone(),
             compression: policy.compression,
             started: std::time::Instant::now(),
+            slowest_step: std::time::Duration::ZERO,
         }
     }
 
     /// Walks on; true once every node is written.
     fn step(&mut self, core: &Core) -> bool {
-        self.writer.step(core.tree(), SNAPSHOT_STEP)
+        let t = std::time::Instant::now();
+        let done = self.writer.step(core.tree(), SNAPSHOT_STEP);
+        self.slowest_step = self.slowest_step.max(t.elapsed());
+        done
     }
 
     /// Hands the finished snapshot to a blocking thread to be written and fsynced.
@@ -86,6 +92,7 @@ impl Snapshotting {
         let parts = self.writer.finish(core.tree());
         let (guard, dir, compression) = (self.guard, self.dir, self.compression);
         let walked = self.started.elapsed();
+        let slowest_step_us = self.slowest_step.as_micros() as u64;
         tokio::task::spawn_blocking(move || {
             let _writing = guard;
             match crate::storage::recovery::write_snapshot_parts(&dir, &parts, compression) {
@@ -94,6 +101,7 @@ impl Snapshotting {
                     nodes,
                     bytes,
                     walk_ms = walked.as_millis() as u64,
+                    slowest_step_us,
                     "snapshot written"
                 ),
                 Err(e) => {

@@ -4,7 +4,7 @@
 //! older one. A data dir with neither gets `snapshot.0`, as Java writes on first start.
 
 use std::fs::{File, OpenOptions};
-use std::io;
+use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -50,6 +50,33 @@ pub fn write_snapshot(
         .map(|(path, _)| path)
 }
 
+/// Snapshot bytes not yet fdatasynced, at most. On ext4 (data=ordered) the txn log's
+/// fdatasync commits the journal, and a journal commit first writes out every dirty block
+/// newly allocated to any file: a snapshot of hundreds of MB left dirty until its final fsync
+/// would stall the log's next sync for seconds. Syncing as it goes bounds that to this much.
+const SNAPSHOT_SYNC_EVERY: u64 = 8 << 20;
+
+struct PacedSync {
+    file: File,
+    unsynced: u64,
+}
+
+impl Write for PacedSync {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let n = self.file.write(buf)?;
+        self.unsynced += n as u64;
+        if self.unsynced >= SNAPSHOT_SYNC_EVERY {
+            self.file.sync_data()?;
+            self.unsynced = 0;
+        }
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.file.flush()
+    }
+}
+
 /// Writes `snapshot.<zxid>[.gz|.snappy]` atomically: a temp file, fsync, rename, fsync of the
 /// directory, so a crash leaves either the whole snapshot or none. Returns its path and its
 /// uncompressed size.
@@ -67,11 +94,15 @@ pub fn write_snapshot_parts(
         .truncate(true)
         .open(&tmp)
         .map_err(at(&tmp))?;
-    let mut w = Compressor::new(method, io::BufWriter::with_capacity(1 << 20, f))?;
+    let paced = PacedSync {
+        file: f,
+        unsynced: 0,
+    };
+    let mut w = Compressor::new(method, io::BufWriter::with_capacity(1 << 20, paced))?;
     let len = parts.write_to(&mut w).map_err(at(&tmp))?;
     w.finish()
         .and_then(|b| b.into_inner().map_err(|e| e.into_error()))
-        .and_then(|f| f.sync_all())
+        .and_then(|p| p.file.sync_all())
         .map_err(at(&tmp))?;
     std::fs::rename(&tmp, &path).map_err(at(&path))?;
     File::open(snap_dir)?.sync_all()?;
