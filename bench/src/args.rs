@@ -61,6 +61,10 @@ pub struct Args {
     /// Directory for the `fsync` workload's scratch file (default: the current directory).
     #[arg(long)]
     pub dir: Option<PathBuf>,
+    /// `create`: leave the created znodes in place. By default they are deleted after the run
+    /// (untimed), so that one run does not grow the tree every later run works on.
+    #[arg(long)]
+    pub keep: bool,
     /// Print the result as one JSON object on stdout instead of text.
     #[arg(long)]
     pub json: bool,

@@ -164,6 +164,17 @@ impl OpGen {
         })
     }
 
+    /// Paths of the persistent znodes this generator has had created so far (the `create`
+    /// workload's; churn's ephemerals delete themselves).
+    pub fn created(&self) -> impl Iterator<Item = String> + '_ {
+        let n = if self.workload == Workload::Create {
+            self.seq
+        } else {
+            0
+        };
+        (1..=n).map(move |i| format!("{}{i}", self.prefix))
+    }
+
     /// The next request and its tag.
     pub fn next(&mut self) -> (Request, u8) {
         match self.workload {

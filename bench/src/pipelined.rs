@@ -9,8 +9,13 @@ use crate::ops::OpGen;
 use crate::session::{within, Incoming, Session};
 
 /// Runs one session until the run stops and its in-flight requests are answered, then closes
-/// the session.
-pub async fn drive(mut s: Session, mut gen: OpGen, ctl: Arc<Control>, patience: Duration) -> Tally {
+/// the session. The generator comes back so the caller can clean up what it created.
+pub async fn drive(
+    mut s: Session,
+    mut gen: OpGen,
+    ctl: Arc<Control>,
+    patience: Duration,
+) -> (Tally, OpGen) {
     let mut t = Tally::default();
     let res = async {
         loop {
@@ -36,5 +41,5 @@ pub async fn drive(mut s: Session, mut gen: OpGen, ctl: Arc<Control>, patience: 
     if let Err(e) = res {
         t.fail(&ctl, e);
     }
-    t
+    (t, gen)
 }

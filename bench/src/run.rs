@@ -66,12 +66,21 @@ fn start(args: &Args, threads: usize) -> Arc<Control> {
     ctl
 }
 
-async fn join(mut tasks: JoinSet<Tally>) -> io::Result<Tally> {
-    let mut total = Tally::default();
-    while let Some(t) = tasks.join_next().await {
-        total.merge(t.map_err(|e| io::Error::other(format!("a session task died: {e}")))?);
+/// Waits for every task; a task that panicked is an error for the whole run.
+async fn join<T: 'static>(mut tasks: JoinSet<T>) -> io::Result<Vec<T>> {
+    let mut out = Vec::with_capacity(tasks.len());
+    while let Some(done) = tasks.join_next().await {
+        out.push(done.map_err(|e| io::Error::other(format!("a session task died: {e}")))?);
     }
-    Ok(total)
+    Ok(out)
+}
+
+fn sum(tallies: impl IntoIterator<Item = Tally>) -> Tally {
+    let mut total = Tally::default();
+    for t in tallies {
+        total.merge(t);
+    }
+    total
 }
 
 pub async fn run(args: &Args, threads: usize) -> io::Result<Report> {
@@ -97,6 +106,7 @@ pub async fn run(args: &Args, threads: usize) -> io::Result<Report> {
 
     let meter = Meter::start();
     let mut extra = Vec::new();
+    let mut gens = Vec::new();
     let (ctl, tally) = match w {
         Workload::Connect => {
             let ctl = start(args, threads);
@@ -111,7 +121,7 @@ pub async fn run(args: &Args, threads: usize) -> io::Result<Report> {
                     patience,
                 ));
             }
-            (ctl.clone(), join(tasks).await?)
+            (ctl.clone(), sum(join(tasks).await?))
         }
         Workload::Fanout => {
             let mut watchers = open_sessions(args, sessions + 1, 1).await?;
@@ -153,7 +163,9 @@ pub async fn run(args: &Args, threads: usize) -> io::Result<Report> {
                 let g = OpGen::new(&gen, i as u32);
                 tasks.spawn(pipelined::drive(s, g, ctl.clone(), patience));
             }
-            (ctl.clone(), join(tasks).await?)
+            let (tallies, done): (Vec<Tally>, Vec<OpGen>) = join(tasks).await?.into_iter().unzip();
+            gens = done;
+            (ctl, sum(tallies))
         }
     };
     ctl.stop();
@@ -161,6 +173,12 @@ pub async fn run(args: &Args, threads: usize) -> io::Result<Report> {
         .saturating_duration_since(ctl.measure_from.max(ctl.started))
         .as_secs_f64();
     let cpu = meter.since(threads);
+    if !args.keep && gens.iter().any(|g| g.created().next().is_some()) {
+        let mut s = open_sessions(args, 1, SETUP_OUTSTANDING).await?.remove(0);
+        let paths = gens.iter().flat_map(|g| g.created());
+        within(patience * 10, setup::remove(&mut s, paths)).await?;
+        within(patience, s.close()).await?;
+    }
     let per_sec = |n: f64| if elapsed_s > 0.0 { n / elapsed_s } else { 0.0 };
     match w {
         Workload::Fanout => {
@@ -264,6 +282,43 @@ mod tests {
                 assert_eq!(r.latency.count, 60);
             }
         }
+    }
+
+    /// `create` deletes what it made unless `--keep` says otherwise.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn create_cleans_up_unless_kept() {
+        use jute::data::Stat;
+        use jute::proto::{ExistsRequest, Request};
+        use jute::Jute;
+
+        let addr = crate::test_server::start().await;
+        let a = addr.to_string();
+        let children = || async {
+            let mut s = Session::connect(addr, 10_000, 1).await.unwrap();
+            let req = ExistsRequest {
+                path: "/bench/create".into(),
+                watch: false,
+            };
+            let (err, body) = s.call(&Request::Exists(req)).await.unwrap();
+            assert_eq!(err, 0);
+            s.close().await.unwrap();
+            Stat::from_bytes(&body).unwrap().num_children
+        };
+        let base = [
+            "paddock-bench",
+            "-q",
+            "-w",
+            "create",
+            "--servers",
+            &a,
+            "--ops",
+            "500",
+        ];
+        run(&Args::try_parse_from(base).unwrap(), 2).await.unwrap();
+        assert_eq!(children().await, 0);
+        let kept = base.iter().copied().chain(["--keep"]);
+        run(&Args::try_parse_from(kept).unwrap(), 2).await.unwrap();
+        assert_eq!(children().await, 500);
     }
 
     #[tokio::test]

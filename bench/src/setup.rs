@@ -5,7 +5,7 @@ use std::io;
 use bytes::Bytes;
 use jute::consts::{create_mode, perms, ErrorCode};
 use jute::data::{Acl, Stat};
-use jute::proto::{CreateRequest, ExistsRequest, Request};
+use jute::proto::{CreateRequest, DeleteRequest, ExistsRequest, Request};
 use jute::Jute;
 
 use crate::args::Workload;
@@ -21,27 +21,43 @@ fn create_req(path: String, data: Bytes) -> Request {
     })
 }
 
-/// Creates every path (parents first, in order), pipelined; a path that already exists is
-/// fine, any other error is returned.
-async fn ensure(s: &mut Session, paths: impl Iterator<Item = (String, Bytes)>) -> io::Result<()> {
-    let mut paths = paths.peekable();
+/// Sends every request, pipelined, in order; an error code other than 0 and `tolerated` ends
+/// it with an error.
+async fn send_all(
+    s: &mut Session,
+    mut reqs: impl Iterator<Item = Request>,
+    tolerated: ErrorCode,
+) -> io::Result<()> {
     loop {
         while s.has_room() {
-            let Some((p, data)) = paths.next() else { break };
-            s.queue(&create_req(p, data), 0)?;
+            let Some(req) = reqs.next() else { break };
+            s.queue(&req, 0)?;
         }
         s.flush().await?;
         if s.outstanding() == 0 {
             return Ok(());
         }
-        if let Incoming::Reply { err, .. } = s.next().await? {
-            if err != 0 && err != ErrorCode::NodeExists.code() {
+        if let Incoming::Reply { err, pending, .. } = s.next().await? {
+            if err != 0 && err != tolerated.code() {
                 return Err(io::Error::other(format!(
-                    "setup create failed with ZooKeeper error {err}"
+                    "setup or clean-up request (opcode {}) failed with ZooKeeper error {err}",
+                    pending.opcode
                 )));
             }
         }
     }
+}
+
+/// Creates every path (parents first, in order); a path that already exists is fine.
+async fn ensure(s: &mut Session, paths: impl Iterator<Item = (String, Bytes)>) -> io::Result<()> {
+    let reqs = paths.map(|(p, data)| create_req(p, data));
+    send_all(s, reqs, ErrorCode::NodeExists).await
+}
+
+/// Deletes every path (children before parents); a path already gone is fine.
+pub async fn remove(s: &mut Session, paths: impl Iterator<Item = String>) -> io::Result<()> {
+    let reqs = paths.map(|path| Request::Delete(DeleteRequest { path, version: -1 }));
+    send_all(s, reqs, ErrorCode::NoNode).await
 }
 
 /// The Stat of `path`, None if it does not exist.
