@@ -24,7 +24,7 @@ use jute::{Jute, Reader};
 use thiserror::Error;
 
 use super::compress::{self, Method};
-use super::txnlog::{adler32, Adler32};
+use super::txnlog::Adler32;
 use crate::tree::digest::DIGEST_VERSION;
 use crate::tree::{DataTree, PreOrder, OPEN_UNSAFE_ACL_ID};
 
@@ -237,23 +237,36 @@ pub fn write(tree: &DataTree, sessions: &[(i64, i32)]) -> Bytes {
 /// A large snapshot reports its progress every this many nodes.
 const PROGRESS_EVERY: usize = 500_000;
 
-fn check_seal(buf: &[u8], r: &mut Reader<'_>) -> Result<(), SnapError> {
-    let at = r.position();
-    let computed = adler32(&buf[..at]) as i64;
-    let stored = r.read_i64()?;
-    if stored != computed {
-        return Err(SnapError::Seal {
-            at,
-            stored,
-            computed,
-        });
+/// The running checksum a reader compares at each seal: one pass over the file in all,
+/// however many seals it has.
+struct SealCheck {
+    sum: Adler32,
+    upto: usize,
+}
+
+impl SealCheck {
+    fn check(&mut self, buf: &[u8], r: &mut Reader<'_>) -> Result<(), SnapError> {
+        let at = r.position();
+        self.sum.update(&buf[self.upto..at]);
+        let computed = self.sum.value() as i64;
+        let stored = r.read_i64()?;
+        if stored != computed {
+            return Err(SnapError::Seal {
+                at,
+                stored,
+                computed,
+            });
+        }
+        if String::decode(r)? != "/" {
+            return Err(SnapError::Tree(format!(
+                "seal at offset {at} lacks its \"/\""
+            )));
+        }
+        // The seal's own bytes are part of what the next seal covers.
+        self.sum.update(&buf[at..r.position()]);
+        self.upto = r.position();
+        Ok(())
     }
-    if String::decode(r)? != "/" {
-        return Err(SnapError::Tree(format!(
-            "seal at offset {at} lacks its \"/\""
-        )));
-    }
-    Ok(())
 }
 
 /// Reads `snapshot.<zxid>[.gz|.snappy]`, decompressing by the name's suffix as Java does.
@@ -273,6 +286,10 @@ pub fn read_file(path: &Path, extended_types: bool) -> Result<Snapshot, String> 
 /// Parses an uncompressed snapshot and rebuilds its tree.
 pub fn read(buf: &[u8], extended_types: bool) -> Result<Snapshot, SnapError> {
     let mut r = Reader::with_limit(buf, usize::MAX >> 1);
+    let mut seals = SealCheck {
+        sum: Adler32::new(),
+        upto: 0,
+    };
     let magic = r.read_i32()?;
     if magic != SNAP_MAGIC {
         return Err(SnapError::BadMagic(magic));
@@ -308,12 +325,12 @@ pub fn read(buf: &[u8], extended_types: bool) -> Result<Snapshot, SnapError> {
         let stat = StatPersisted::decode(&mut r)?;
         nodes.push((path, data, acl, stat));
     }
-    check_seal(buf, &mut r)?;
+    seals.check(buf, &mut r)?;
     let digest = if r.remaining() >= 20 {
         let zxid = r.read_i64()?;
         let _version = r.read_i32()?;
         let d = r.read_i64()?;
-        check_seal(buf, &mut r)?;
+        seals.check(buf, &mut r)?;
         Some((zxid, d))
     } else {
         None
@@ -321,7 +338,7 @@ pub fn read(buf: &[u8], extended_types: bool) -> Result<Snapshot, SnapError> {
     // 3.9 appends lastProcessedZxid and a seal; 3.8 stops before it.
     if r.remaining() >= 8 {
         r.read_i64()?;
-        check_seal(buf, &mut r)?;
+        seals.check(buf, &mut r)?;
     }
     let tree = DataTree::from_snapshot(extended_types, acls, nodes).map_err(SnapError::Tree)?;
     Ok(Snapshot {
