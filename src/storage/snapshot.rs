@@ -306,16 +306,18 @@ pub fn read(buf: &[u8], extended_types: bool) -> Result<Snapshot, SnapError> {
     for _ in 0..n {
         acls.push((r.read_i64()?, Vec::<Acl>::decode(&mut r)?));
     }
-    let mut nodes = Vec::new();
+    let mut tree = DataTree::load(extended_types, acls);
     let started = std::time::Instant::now();
+    let mut count = 0usize;
     loop {
         let path = String::decode(&mut r)?;
         if path == "/" {
             break;
         }
-        if nodes.len() % PROGRESS_EVERY == PROGRESS_EVERY - 1 {
+        count += 1;
+        if count % PROGRESS_EVERY == 0 {
             tracing::info!(
-                nodes = nodes.len() + 1,
+                nodes = count,
                 secs = started.elapsed().as_secs_f64(),
                 "reading snapshot"
             );
@@ -323,7 +325,7 @@ pub fn read(buf: &[u8], extended_types: bool) -> Result<Snapshot, SnapError> {
         let data = Option::<Bytes>::decode(&mut r)?;
         let acl = r.read_i64()?;
         let stat = StatPersisted::decode(&mut r)?;
-        nodes.push((path, data, acl, stat));
+        tree.add(path, data, acl, stat).map_err(SnapError::Tree)?;
     }
     seals.check(buf, &mut r)?;
     let digest = if r.remaining() >= 20 {
@@ -340,7 +342,7 @@ pub fn read(buf: &[u8], extended_types: bool) -> Result<Snapshot, SnapError> {
         r.read_i64()?;
         seals.check(buf, &mut r)?;
     }
-    let tree = DataTree::from_snapshot(extended_types, acls, nodes).map_err(SnapError::Tree)?;
+    let tree = tree.finish().map_err(SnapError::Tree)?;
     Ok(Snapshot {
         sessions,
         tree,

@@ -107,6 +107,60 @@ pub struct DataTree {
     pub last_zxid: i64,
 }
 
+/// A tree being rebuilt from a snapshot (see `DataTree::load`).
+pub struct SnapshotLoad {
+    t: DataTree,
+}
+
+impl SnapshotLoad {
+    pub fn add(
+        &mut self,
+        java_path: String,
+        data: Option<Bytes>,
+        acl: i64,
+        stat: StatPersisted,
+    ) -> Result<(), String> {
+        let t = &mut self.t;
+        let p = if java_path.is_empty() {
+            "/".to_owned()
+        } else {
+            java_path
+        };
+        if acl != OPEN_UNSAFE_ACL_ID && !t.acls.add_usage(acl) {
+            return Err(format!(
+                "node {p} refers to ACL id {acl}, which the snapshot does not define"
+            ));
+        }
+        if p != "/" {
+            let parent = path::parent(&p);
+            match t.nodes.get_mut(parent) {
+                Some(n) => {
+                    n.children.insert(path::name(&p).into());
+                }
+                None => return Err(format!("node {p} comes before its parent {parent}")),
+            }
+        }
+        t.index(&p, stat.ephemeral_owner);
+        if p.starts_with(quota::QUOTA_ROOT) && path::name(&p) == quota::LIMITS_NODE {
+            t.quota_roots
+                .insert(quota::trim(path::parent(&p)).to_owned());
+        }
+        let node = Node::new(data, acl, stat);
+        t.digest = t.digest.wrapping_add(t.digest_at_node(&p, &node));
+        t.nodes.insert(p.into(), node);
+        Ok(())
+    }
+
+    pub fn finish(self) -> Result<DataTree, String> {
+        let mut t = self.t;
+        if !t.nodes.contains_key("/") {
+            return Err("the snapshot has no root node".into());
+        }
+        t.acls.purge_unused();
+        Ok(t)
+    }
+}
+
 /// A child was created: the parent's stored cversion becomes `cversion` (-1: current + 1)
 /// and its pzxid `zxid`, unless the cversion is already as high (replaying the log over a
 /// fuzzy snapshot may revisit a create; the counter never moves backwards).
@@ -306,62 +360,25 @@ impl DataTree {
         self.with_digest(&[p], |t| t.set_acl_inner(p, acl, version))
     }
 
-    /// Rebuilds a tree from a snapshot: its ACL map and its nodes, parents before children,
-    /// the root named "" as Java writes it. Children, the ephemeral, container, TTL and quota
-    /// indexes and the digest are derived, as Java derives them on load.
-    pub fn from_snapshot(
-        extended_types: bool,
-        acls: Vec<(i64, Vec<Acl>)>,
-        nodes: Vec<(String, Option<Bytes>, i64, StatPersisted)>,
-    ) -> Result<DataTree, String> {
-        let mut t = DataTree {
-            nodes: HashMap::with_capacity(nodes.len()),
-            acls: AclCache::load(acls),
-            ephemerals: HashMap::new(),
-            containers: BTreeSet::new(),
-            ttls: BTreeSet::new(),
-            extended_types,
-            quota_roots: BTreeSet::new(),
-            digest: 0,
-            last_zxid: 0,
-        };
-        for (java_path, data, acl, stat) in nodes {
-            let p = if java_path.is_empty() {
-                "/".to_owned()
-            } else {
-                java_path
-            };
-            if acl != OPEN_UNSAFE_ACL_ID && !t.acls.add_usage(acl) {
-                return Err(format!(
-                    "node {p} refers to ACL id {acl}, which the snapshot does not define"
-                ));
-            }
-            if p != "/" {
-                let parent = path::parent(&p);
-                match t.nodes.get_mut(parent) {
-                    Some(n) => {
-                        n.children.insert(path::name(&p).into());
-                    }
-                    None => return Err(format!("node {p} comes before its parent {parent}")),
-                }
-            }
-            t.index(&p, stat.ephemeral_owner);
-            if p.starts_with(quota::QUOTA_ROOT) && path::name(&p) == quota::LIMITS_NODE {
-                t.quota_roots
-                    .insert(quota::trim(path::parent(&p)).to_owned());
-            }
-            t.nodes.insert(p.into(), Node::new(data, acl, stat));
+    /// Starts rebuilding a tree from a snapshot: its ACL map, then (`SnapshotLoad::add`) its
+    /// nodes, parents before children, the root named "" as Java writes it. Children, the
+    /// ephemeral, container, TTL and quota indexes and the digest are derived, as Java
+    /// derives them on load. Nodes go straight into the tree as they are read: no
+    /// intermediate list beside it.
+    pub fn load(extended_types: bool, acls: Vec<(i64, Vec<Acl>)>) -> SnapshotLoad {
+        SnapshotLoad {
+            t: DataTree {
+                nodes: HashMap::new(),
+                acls: AclCache::load(acls),
+                ephemerals: HashMap::new(),
+                containers: BTreeSet::new(),
+                ttls: BTreeSet::new(),
+                extended_types,
+                quota_roots: BTreeSet::new(),
+                digest: 0,
+                last_zxid: 0,
+            },
         }
-        if !t.nodes.contains_key("/") {
-            return Err("the snapshot has no root node".into());
-        }
-        t.acls.purge_unused();
-        t.digest = t
-            .nodes
-            .iter()
-            .map(|(p, n)| t.digest_at_node(p, n))
-            .fold(0i64, i64::wrapping_add);
-        Ok(t)
     }
 
     /// Every node in pre-order (parents first), named as Java writes them (the root is "").
