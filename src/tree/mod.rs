@@ -180,17 +180,7 @@ impl DataTree {
     /// A tree with `/`, `/zookeeper`, `/zookeeper/quota` and `/zookeeper/config`, whose stored
     /// stats are all zero as in Java (so `/` shows cversion -1 and `/zookeeper` -2).
     pub fn new(extended_types: bool) -> DataTree {
-        let mut t = DataTree {
-            nodes: HashMap::new(),
-            acls: AclCache::new(),
-            ephemerals: HashMap::new(),
-            containers: BTreeSet::new(),
-            ttls: BTreeSet::new(),
-            extended_types,
-            quota_roots: BTreeSet::new(),
-            digest: 0,
-            last_zxid: 0,
-        };
+        let mut t = DataTree::empty(extended_types, AclCache::new());
         let zero = StatPersisted::default();
         t.nodes.insert(
             "/".into(),
@@ -367,17 +357,22 @@ impl DataTree {
     /// intermediate list beside it.
     pub fn load(extended_types: bool, acls: Vec<(i64, Vec<Acl>)>) -> SnapshotLoad {
         SnapshotLoad {
-            t: DataTree {
-                nodes: HashMap::new(),
-                acls: AclCache::load(acls),
-                ephemerals: HashMap::new(),
-                containers: BTreeSet::new(),
-                ttls: BTreeSet::new(),
-                extended_types,
-                quota_roots: BTreeSet::new(),
-                digest: 0,
-                last_zxid: 0,
-            },
+            t: DataTree::empty(extended_types, AclCache::load(acls)),
+        }
+    }
+
+    /// No nodes at all, not even the root.
+    fn empty(extended_types: bool, acls: AclCache) -> DataTree {
+        DataTree {
+            nodes: HashMap::new(),
+            acls,
+            ephemerals: HashMap::new(),
+            containers: BTreeSet::new(),
+            ttls: BTreeSet::new(),
+            extended_types,
+            quota_roots: BTreeSet::new(),
+            digest: 0,
+            last_zxid: 0,
         }
     }
 
