@@ -75,7 +75,7 @@ pub struct Args {
 
 #[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Workload {
-    /// create of new persistent znodes holding --value-size bytes
+    /// create of new persistent znodes holding --value-size bytes (deleted afterwards unless --keep)
     Create,
     /// setData of random existing keys
     Set,
