@@ -68,8 +68,13 @@ struct Snapshotting {
 impl Snapshotting {
     /// Starts a snapshot of the tree as applied so far; the caller rolls the log with it.
     fn start(core: &Core, policy: &SnapPolicy) -> Snapshotting {
+        let writer = SnapshotWriter::spooled(core.tree(), core.session_list(), &policy.dir)
+            .unwrap_or_else(|e| {
+                tracing::warn!(error = %e, "cannot create the snapshot spool; keeping the snapshot in memory");
+                SnapshotWriter::start(core.tree(), core.session_list())
+            });
         Snapshotting {
-            writer: SnapshotWriter::start(core.tree(), core.session_list()),
+            writer,
             guard: policy.start(),
             dir: policy.dir.clone(),
             compression: policy.compression,
@@ -95,7 +100,7 @@ impl Snapshotting {
         let slowest_step_us = self.slowest_step.as_micros() as u64;
         tokio::task::spawn_blocking(move || {
             let _writing = guard;
-            match crate::storage::recovery::write_snapshot_parts(&dir, &parts, compression) {
+            match crate::storage::recovery::write_snapshot_parts(&dir, parts, compression) {
                 Ok((path, bytes)) => tracing::info!(
                     path = %path.display(),
                     nodes,

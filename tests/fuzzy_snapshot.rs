@@ -218,7 +218,13 @@ fn fuzzy_snapshot_plus_replay_is_exact() {
             w.step(&mut rng);
         }
         let sessions: Vec<(i64, i32)> = w.live.iter().map(|s| (*s, 30_000)).collect();
-        let mut snap = SnapshotWriter::start(&w.tree, sessions);
+        // Half the seeds spool the node records to a temp file, as the server does.
+        let spool_dir = tempfile::tempdir().unwrap();
+        let mut snap = if seed % 2 == 0 {
+            SnapshotWriter::spooled(&w.tree, sessions, spool_dir.path()).unwrap()
+        } else {
+            SnapshotWriter::start(&w.tree, sessions)
+        };
         loop {
             for _ in 0..rng.below(4) {
                 w.step(&mut rng);
@@ -228,7 +234,13 @@ fn fuzzy_snapshot_plus_replay_is_exact() {
             }
         }
         let parts = snap.finish(&w.tree);
+        let snap_zxid = parts.zxid;
         let bytes = parts.to_bytes();
+        assert_eq!(
+            std::fs::read_dir(spool_dir.path()).unwrap().count(),
+            0,
+            "the spool is removed once copied"
+        );
         for _ in 0..rng.below(50) {
             w.step(&mut rng);
         }
@@ -236,9 +248,9 @@ fn fuzzy_snapshot_plus_replay_is_exact() {
         let loaded = snapshot::read(&bytes, true)
             .unwrap_or_else(|e| panic!("seed {seed}: snapshot unreadable: {e}"));
         let mut tree = loaded.tree;
-        tree.last_zxid = parts.zxid;
+        tree.last_zxid = snap_zxid;
         let mut sessions = SessionTable::new(1, 1, 0);
-        for (hdr, txn) in w.log.iter().filter(|(h, _)| h.zxid > parts.zxid) {
+        for (hdr, txn) in w.log.iter().filter(|(h, _)| h.zxid > snap_zxid) {
             apply(&mut tree, &mut sessions, hdr, txn, 0, &mut Vec::new());
         }
         assert_same(&w.tree, &tree, seed);

@@ -10,6 +10,7 @@ pub mod purge;
 pub mod recovery;
 pub mod snap_policy;
 pub mod snapshot;
+pub mod spool;
 pub mod txnlog;
 pub mod writer;
 use std::io;

@@ -46,7 +46,7 @@ pub fn write_snapshot(
     tree: &DataTree,
     sessions: &[(i64, i32)],
 ) -> io::Result<PathBuf> {
-    write_snapshot_parts(snap_dir, &snapshot::exact(tree, sessions), Method::None)
+    write_snapshot_parts(snap_dir, snapshot::exact(tree, sessions), Method::None)
         .map(|(path, _)| path)
 }
 
@@ -82,7 +82,7 @@ impl Write for PacedSync {
 /// uncompressed size.
 pub fn write_snapshot_parts(
     snap_dir: &Path,
-    parts: &snapshot::SnapshotParts,
+    parts: snapshot::SnapshotParts,
     method: Method,
 ) -> io::Result<(PathBuf, u64)> {
     let name = format!("snapshot.{:x}{}", parts.zxid, method.suffix());
@@ -148,6 +148,23 @@ impl DigestCheck {
     }
 }
 
+/// A crash while a snapshot was being written leaves its temp file and node spool behind;
+/// neither is ever read, so they go.
+fn remove_stale_temp_files(snap_dir: &Path) -> io::Result<()> {
+    for e in std::fs::read_dir(snap_dir).map_err(at(snap_dir))? {
+        let path = e?.path();
+        let name = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or_default();
+        if name.starts_with("snapshot.") && name.ends_with(".tmp") {
+            tracing::info!(path = %path.display(), "removing an unfinished snapshot");
+            std::fs::remove_file(&path).map_err(at(&path))?;
+        }
+    }
+    Ok(())
+}
+
 /// Creates `dir` if missing and proves it writable, as Java refuses a data dir it cannot
 /// write to ("Cannot write to data directory"): finding out at the first client write
 /// would be worse.
@@ -169,16 +186,19 @@ pub fn recover(snap_dir: &Path, log_dir: &Path, extended_types: bool) -> io::Res
     for dir in [snap_dir, log_dir] {
         check_writable(dir)?;
     }
+    remove_stale_temp_files(snap_dir)?;
     let snaps = list(snap_dir, "snapshot")?;
     let logs = list(log_dir, "log")?;
     let mut loaded = None;
     for (zxid, path) in snaps.iter().rev() {
-        if path.extension().is_some_and(|e| e == "tmp") {
-            continue;
-        }
         match snapshot::read_file(path, extended_types) {
             Ok(s) => {
-                tracing::info!(path = %path.display(), nodes = s.tree.node_count(), "loaded snapshot");
+                tracing::info!(
+                    path = %path.display(),
+                    nodes = s.tree.node_count(),
+                    secs = started.elapsed().as_secs_f64(),
+                    "loaded snapshot"
+                );
                 loaded = Some((*zxid, s));
                 break;
             }
@@ -189,8 +209,7 @@ pub fn recover(snap_dir: &Path, log_dir: &Path, extended_types: bool) -> io::Res
     }
     // Snapshots that all fail to read mean a damaged or foreign data dir: starting from the
     // logs alone could silently serve a partial tree, so refuse, as Java does.
-    let real = |p: &Path| p.extension().is_none_or(|e| e != "tmp");
-    if loaded.is_none() && snaps.iter().any(|(_, p)| real(p)) {
+    if loaded.is_none() && !snaps.is_empty() {
         return Err(bad(format!("no snapshot in {} could be read (see the warnings above); refusing to start from the logs alone", snap_dir.display())));
     }
     let fresh = loaded.is_none() && logs.is_empty();

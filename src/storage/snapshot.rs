@@ -24,6 +24,7 @@ use jute::{Jute, Reader};
 use thiserror::Error;
 
 use super::compress::{self, Method};
+use super::spool::{Spool, Spooled};
 use super::txnlog::Adler32;
 use crate::tree::digest::DIGEST_VERSION;
 use crate::tree::{DataTree, PreOrder, OPEN_UNSAFE_ACL_ID};
@@ -70,12 +71,26 @@ pub struct SnapshotWriter {
     /// ACL lists the written nodes refer to, resolved when each node was written (a list
     /// dropped from the cache later is still needed by the snapshot).
     acls: BTreeMap<i64, Arc<[Acl]>>,
-    chunks: Vec<Bytes>,
+    records: Records,
+    walk_done: bool,
     nodes: u64,
 }
 
+/// Where node records go during the walk.
+enum Records {
+    Memory(Vec<Bytes>),
+    Spool(Spool),
+}
+
+/// Where they are once the walk is over.
+enum Written {
+    Memory(Vec<Bytes>),
+    Spooled(Spooled),
+}
+
 impl SnapshotWriter {
-    /// Starts a snapshot of `tree` with its live `sessions` (id, negotiated timeout).
+    /// Starts a snapshot of `tree` with its live `sessions` (id, negotiated timeout), its
+    /// node records kept in memory.
     pub fn start(tree: &DataTree, sessions: Vec<(i64, i32)>) -> SnapshotWriter {
         SnapshotWriter {
             zxid: tree.last_zxid,
@@ -83,8 +98,33 @@ impl SnapshotWriter {
             walk: PreOrder::new(),
             exact: false,
             acls: BTreeMap::new(),
-            chunks: Vec::new(),
+            records: Records::Memory(Vec::new()),
+            walk_done: false,
             nodes: 0,
+        }
+    }
+
+    /// Like `start`, with the node records spooled to a temp file in `dir` (see `spool`):
+    /// what the server does, so a large tree is not held twice in memory.
+    pub fn spooled(
+        tree: &DataTree,
+        sessions: Vec<(i64, i32)>,
+        dir: &Path,
+    ) -> io::Result<SnapshotWriter> {
+        let mut w = SnapshotWriter::start(tree, sessions);
+        let spool = dir.join(format!("snapshot.{:x}.nodes.tmp", w.zxid));
+        w.records = Records::Spool(Spool::create(&spool)?);
+        Ok(w)
+    }
+
+    /// Hands a finished chunk on; false if the spool had no room (the walk pauses).
+    fn emit(&mut self, chunk: Bytes) -> bool {
+        match &mut self.records {
+            Records::Memory(v) => {
+                v.push(chunk);
+                true
+            }
+            Records::Spool(s) => s.offer(chunk),
         }
     }
 
@@ -98,14 +138,22 @@ impl SnapshotWriter {
         self.nodes
     }
 
-    /// Writes up to `budget` more nodes; true once every node has been written.
+    /// Writes up to `budget` more nodes; true once every node has been written (and handed
+    /// to the spool).
     pub fn step(&mut self, tree: &DataTree, budget: usize) -> bool {
+        if let Records::Spool(s) = &mut self.records {
+            if !s.ready() {
+                return false;
+            }
+        }
         let now = if self.exact { i64::MAX } else { tree.last_zxid };
         let mut out = BytesMut::new();
-        let mut done = false;
         for _ in 0..budget {
+            if self.walk_done {
+                break;
+            }
             let Some((path, node)) = self.walk.next(tree, now) else {
-                done = true;
+                self.walk_done = true;
                 break;
             };
             path.encode(&mut out);
@@ -118,14 +166,16 @@ impl SnapshotWriter {
                     .or_insert_with(|| tree.acl_cache().get(node.acl));
             }
             self.nodes += 1;
-            if out.len() >= CHUNK_BYTES {
-                self.chunks.push(out.split().freeze());
+            if out.len() >= CHUNK_BYTES && !self.emit(out.split().freeze()) {
+                break;
             }
         }
-        if !out.is_empty() {
-            self.chunks.push(out.freeze());
-        }
-        done
+        let emitted = out.is_empty() || self.emit(out.freeze());
+        let spool_idle = match &self.records {
+            Records::Spool(s) => s.idle(),
+            Records::Memory(_) => true,
+        };
+        self.walk_done && emitted && spool_idle
     }
 
     /// Ends the walk; `tree` gives the digest section (its zxid and digest now).
@@ -147,7 +197,10 @@ impl SnapshotWriter {
         SnapshotParts {
             zxid: self.zxid,
             head: head.freeze(),
-            nodes: self.chunks,
+            nodes: match self.records {
+                Records::Memory(v) => Written::Memory(v),
+                Records::Spool(s) => Written::Spooled(s.close()),
+            },
             digest: (tree.last_zxid, tree.digest()),
         }
     }
@@ -162,7 +215,7 @@ pub struct SnapshotParts {
     /// The zxid the file is named after.
     pub zxid: i64,
     head: Bytes,
-    nodes: Vec<Bytes>,
+    nodes: Written,
     digest: (i64, i64),
 }
 
@@ -192,15 +245,20 @@ const END: &[u8] = &[0, 0, 0, 1, b'/'];
 
 impl SnapshotParts {
     /// Streams the snapshot to `out`; returns the bytes written.
-    pub fn write_to(&self, out: impl Write) -> io::Result<u64> {
+    pub fn write_to(self, out: impl Write) -> io::Result<u64> {
         let mut w = Sealing {
             out,
             sum: Adler32::new(),
             len: 0,
         };
         w.put(&self.head)?;
-        for chunk in &self.nodes {
-            w.put(chunk)?;
+        match self.nodes {
+            Written::Memory(chunks) => {
+                for chunk in &chunks {
+                    w.put(chunk)?;
+                }
+            }
+            Written::Spooled(s) => s.copy_into(|b| w.put(b))?,
         }
         w.put(END)?;
         w.seal()?;
@@ -213,7 +271,7 @@ impl SnapshotParts {
         Ok(w.len)
     }
 
-    pub fn to_bytes(&self) -> Bytes {
+    pub fn to_bytes(self) -> Bytes {
         let mut v = Vec::new();
         self.write_to(&mut v).expect("writing to memory");
         v.into()

@@ -81,6 +81,10 @@ pub fn file_name(first_zxid: i64) -> String {
 
 /// The zxid in a `log.<hex>` or `snapshot.<hex>[.suffix]` file name.
 pub fn zxid_of(name: &str, prefix: &str) -> Option<i64> {
+    // Temp files (a snapshot being written, its node spool) are never a log or snapshot.
+    if name.ends_with(".tmp") {
+        return None;
+    }
     let rest = name.strip_prefix(prefix)?.strip_prefix('.')?;
     let hex = rest.split('.').next()?;
     u64::from_str_radix(hex, 16).ok().map(|z| z as i64)
