@@ -18,7 +18,7 @@ use std::thread::JoinHandle;
 
 use bytes::Bytes;
 
-/// Chunks queued to the spool thread, at most (a chunk is one walk step: ~1,000 nodes).
+/// Chunks queued to the spool thread, at most (a chunk is one walk step: 250 nodes).
 const QUEUE: usize = 16;
 
 pub struct Spool {
