@@ -118,8 +118,13 @@ impl Config {
             return Err(ConfigError::ReservedId);
         }
         let t = &self.timing;
-        if [t.init_limit, t.sync_limit, t.ping_interval, t.notification_min]
-            .contains(&0)
+        if [
+            t.init_limit,
+            t.sync_limit,
+            t.ping_interval,
+            t.notification_min,
+        ]
+        .contains(&0)
             || t.notification_max < t.notification_min
         {
             return Err(ConfigError::Timing);

@@ -1,8 +1,14 @@
 //! Fast leader election (Java's `FastLeaderElection.lookForLeader`), one round at a time.
 //!
 //! The round is driven by notifications and ticks; it ends with a [`Decision`]. Java's
-//! blocking poll becomes two deadlines: the re-send timer (doubling while nothing arrives)
-//! and the finalize wait (once a quorum agrees, wait for a better vote before deciding).
+//! blocking poll becomes two deadlines: the re-send timer and the finalize wait (once a
+//! quorum agrees, wait for a better vote before deciding).
+//!
+//! One timing difference: Java re-sends its vote only after a poll interval in which
+//! nothing arrived, and counts on its election connections to re-send the last message
+//! whenever they reconnect. The core cannot see connections, so it re-sends on every
+//! interval (still doubling up to the maximum) whether or not something arrived; otherwise
+//! a peer that keeps hearing a worse vote would never repeat a better one that was lost.
 
 use super::config::Config;
 use super::interface::{Output, Role};
@@ -29,7 +35,8 @@ impl Vote {
         if current.leader == NO_CANDIDATE {
             return true;
         }
-        (self.peer_epoch, self.zxid, self.leader) > (current.peer_epoch, current.zxid, current.leader)
+        (self.peer_epoch, self.zxid, self.leader)
+            > (current.peer_epoch, current.zxid, current.leader)
     }
 }
 
@@ -74,7 +81,13 @@ pub(crate) struct Election {
 
 impl Election {
     /// Starts round `previous + 1`, proposing `initial` to every voter.
-    pub fn start(cfg: &Config, previous: u64, initial: Vote, now: u64, out: &mut Vec<Output>) -> Election {
+    pub fn start(
+        cfg: &Config,
+        previous: u64,
+        initial: Vote,
+        now: u64,
+        out: &mut Vec<Output>,
+    ) -> Election {
         let mut e = Election {
             logical_clock: previous + 1,
             proposal: initial,
@@ -147,7 +160,12 @@ impl Election {
         }
     }
 
-    fn quorum_for(&self, cfg: &Config, votes: &BTreeMap<ServerId, Received>, target: &Received) -> bool {
+    fn quorum_for(
+        &self,
+        cfg: &Config,
+        votes: &BTreeMap<ServerId, Received>,
+        target: &Received,
+    ) -> bool {
         let agreeing: BTreeSet<ServerId> = votes
             .iter()
             .filter(|(_, r)| r.same(target))
@@ -158,9 +176,17 @@ impl Election {
 
     /// Java's `checkLeader`: a vote for another server only counts once that server says
     /// it leads; a vote for us only if it is from our round.
-    fn check_leader(&self, cfg: &Config, votes: &BTreeMap<ServerId, Received>, leader: ServerId, ee: u64) -> bool {
+    fn check_leader(
+        &self,
+        cfg: &Config,
+        votes: &BTreeMap<ServerId, Received>,
+        leader: ServerId,
+        ee: u64,
+    ) -> bool {
         if leader != cfg.my_id {
-            votes.get(&leader).is_some_and(|r| r.state == PeerState::Leading)
+            votes
+                .get(&leader)
+                .is_some_and(|r| r.state == PeerState::Leading)
         } else {
             self.logical_clock == ee
         }
@@ -170,9 +196,13 @@ impl Election {
         let role = if vote.leader == cfg.my_id {
             Role::Leading
         } else if cfg.is_observer() {
-            Role::Observing { leader: vote.leader }
+            Role::Observing {
+                leader: vote.leader,
+            }
         } else {
-            Role::Following { leader: vote.leader }
+            Role::Following {
+                leader: vote.leader,
+            }
         };
         Decision {
             vote,
@@ -190,7 +220,9 @@ impl Election {
         out: &mut Vec<Output>,
     ) -> Option<Decision> {
         // Java's receiver thread answers before the election loop sees anything.
-        if !cfg.is_voter(from) || (n.state == PeerState::Looking && n.election_epoch < self.logical_clock) {
+        if !cfg.is_voter(from)
+            || (n.state == PeerState::Looking && n.election_epoch < self.logical_clock)
+        {
             out.push(Output::Send {
                 to: from,
                 msg: Message::Notification(self.notification(cfg)),
@@ -199,7 +231,6 @@ impl Election {
         if !cfg.is_voter(from) || !cfg.is_voter(n.leader) {
             return None;
         }
-        self.resend_at = now + self.interval;
         let vote = Vote {
             leader: n.leader,
             zxid: n.zxid,

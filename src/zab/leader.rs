@@ -189,7 +189,12 @@ impl Leader {
                 }
             }
         }
-        node.send(sid, Message::NewLeader { zxid: Zxid::new(e, 0) });
+        node.send(
+            sid,
+            Message::NewLeader {
+                zxid: Zxid::new(e, 0),
+            },
+        );
     }
 
     fn drop_learner(&mut self, node: &mut Node, sid: ServerId) {
@@ -237,7 +242,12 @@ impl Leader {
             node.out.push(Output::Disconnect { peer: from });
             return Next::Stay;
         };
-        h.deadline = node.now + if h.stage >= Stage::AwaitEstablished { sync } else { init + sync };
+        h.deadline = node.now
+            + if h.stage >= Stage::AwaitEstablished {
+                sync
+            } else {
+                init + sync
+            };
         let participant = !h.observer && node.cfg.is_voter(from);
         match msg {
             Message::AckEpoch {

@@ -157,7 +157,8 @@ impl Learner {
             return;
         }
         let bugs = &node.cfg.bugs;
-        let skip_durability = bugs.ack_newleader_before_fsync || bugs.ack_newleader_before_logging_diff;
+        let skip_durability =
+            bugs.ack_newleader_before_fsync || bugs.ack_newleader_before_logging_diff;
         if !skip_durability && !node.log_is_durable() {
             return;
         }
@@ -174,7 +175,12 @@ impl Learner {
 
     pub fn on_message(&mut self, node: &mut Node, msg: Message) -> Next {
         let (init, sync) = (node.cfg.timing.init_limit, node.cfg.timing.sync_limit);
-        self.deadline = node.now + if self.stage >= Stage::AwaitUpToDate { sync } else { init };
+        self.deadline = node.now
+            + if self.stage >= Stage::AwaitUpToDate {
+                sync
+            } else {
+                init
+            };
         match (self.stage, msg) {
             (Stage::AwaitLeaderInfo, Message::LeaderInfo { new_epoch }) => {
                 self.new_epoch = new_epoch;
@@ -217,21 +223,29 @@ impl Learner {
                 self.snapshot_pending = Some(zxid);
                 self.stage = Stage::Syncing;
             }
-            (Stage::Syncing | Stage::AwaitDurable | Stage::AwaitUpToDate | Stage::Serving, Message::Proposal(txn)) => {
+            (
+                Stage::Syncing | Stage::AwaitDurable | Stage::AwaitUpToDate | Stage::Serving,
+                Message::Proposal(txn),
+            ) => {
                 if self.observer && self.stage >= Stage::AwaitDurable {
                     return Next::Leave("observer got a PROPOSAL outside sync");
                 }
                 return self.enqueue(node, txn, false);
             }
-            (Stage::Syncing | Stage::AwaitDurable | Stage::AwaitUpToDate | Stage::Serving, Message::Commit { zxid }) => {
+            (
+                Stage::Syncing | Stage::AwaitDurable | Stage::AwaitUpToDate | Stage::Serving,
+                Message::Commit { zxid },
+            ) => {
                 match self.queue.iter_mut().find(|e| !e.committed) {
                     Some(e) if e.txn.zxid == zxid => e.committed = true,
                     _ => return Next::Leave("COMMIT for a zxid that is not the next pending"),
                 }
                 self.apply_ready(node);
             }
-            (Stage::Syncing | Stage::AwaitDurable | Stage::AwaitUpToDate | Stage::Serving, Message::Inform(txn))
-                if self.observer => {
+            (
+                Stage::Syncing | Stage::AwaitDurable | Stage::AwaitUpToDate | Stage::Serving,
+                Message::Inform(txn),
+            ) if self.observer => {
                 let next = self.enqueue(node, txn, true);
                 self.apply_ready(node);
                 return next;

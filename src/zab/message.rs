@@ -42,11 +42,17 @@ pub enum Message {
     /// Election port.
     Notification(Notification),
     /// FOLLOWERINFO: a participant connects; zxid = acceptedEpoch << 32.
-    FollowerInfo { accepted_epoch: Epoch },
+    FollowerInfo {
+        accepted_epoch: Epoch,
+    },
     /// OBSERVERINFO: an observer connects.
-    ObserverInfo { accepted_epoch: Epoch },
+    ObserverInfo {
+        accepted_epoch: Epoch,
+    },
     /// LEADERINFO: the epoch the leader proposes.
-    LeaderInfo { new_epoch: Epoch },
+    LeaderInfo {
+        new_epoch: Epoch,
+    },
     /// ACKEPOCH: the learner's last logged zxid and its currentEpoch, or `None` (Java's -1)
     /// when it had already accepted this epoch.
     AckEpoch {
@@ -54,23 +60,39 @@ pub enum Message {
         current_epoch: Option<Epoch>,
     },
     /// DIFF: the learner's log is a prefix of the leader's; zxid = leader's last committed.
-    Diff { zxid: Zxid },
+    Diff {
+        zxid: Zxid,
+    },
     /// TRUNC: cut the log back to `zxid`.
-    Trunc { zxid: Zxid },
+    Trunc {
+        zxid: Zxid,
+    },
     /// SNAP: a snapshot at `zxid` follows on the same connection.
-    Snap { zxid: Zxid },
+    Snap {
+        zxid: Zxid,
+    },
     Proposal(Txn),
-    Ack { zxid: Zxid },
-    Commit { zxid: Zxid },
+    Ack {
+        zxid: Zxid,
+    },
+    Commit {
+        zxid: Zxid,
+    },
     /// NEWLEADER: zxid = newEpoch << 32.
-    NewLeader { zxid: Zxid },
+    NewLeader {
+        zxid: Zxid,
+    },
     UpToDate,
     /// PING: leader → learner carries the leader's last proposed zxid; the reply echoes it.
-    Ping { zxid: Zxid },
+    Ping {
+        zxid: Zxid,
+    },
     /// INFORM: a committed txn, to observers only.
     Inform(Txn),
     /// REQUEST: a write a learner forwards to the leader (the payload is opaque here).
-    Request { data: Bytes },
+    Request {
+        data: Bytes,
+    },
 }
 
 impl Message {

@@ -129,7 +129,9 @@ impl Zab {
         match &self.state {
             State::Looking(_) => Role::Looking,
             State::Leading(_) => Role::Leading,
-            State::Learning(l) if self.node.cfg.is_observer() => Role::Observing { leader: l.leader() },
+            State::Learning(l) if self.node.cfg.is_observer() => {
+                Role::Observing { leader: l.leader() }
+            }
             State::Learning(l) => Role::Following { leader: l.leader() },
         }
     }
@@ -228,7 +230,13 @@ impl Zab {
         if let Message::Notification(n) = &msg {
             match &mut self.state {
                 State::Looking(e) => {
-                    if let Some(d) = e.on_notification(&self.node.cfg, from, n, self.node.now, &mut self.node.out) {
+                    if let Some(d) = e.on_notification(
+                        &self.node.cfg,
+                        from,
+                        n,
+                        self.node.now,
+                        &mut self.node.out,
+                    ) {
                         self.decided(d);
                     }
                 }
@@ -270,8 +278,12 @@ impl Zab {
                 let (l, _) = Leader::start(&mut self.node);
                 State::Leading(l)
             }
-            Role::Following { leader } => State::Learning(Learner::start(&mut self.node, leader, false)),
-            Role::Observing { leader } => State::Learning(Learner::start(&mut self.node, leader, true)),
+            Role::Following { leader } => {
+                State::Learning(Learner::start(&mut self.node, leader, false))
+            }
+            Role::Observing { leader } => {
+                State::Learning(Learner::start(&mut self.node, leader, true))
+            }
             Role::Looking => return,
         };
     }

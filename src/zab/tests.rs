@@ -44,7 +44,10 @@ impl Cluster {
                 Output::Send { to, msg } => self.inbox.push_back((id, to, msg)),
                 Output::Persist(txns) => {
                     let up_to = txns.last().unwrap().zxid;
-                    self.cores.get_mut(&id).unwrap().step(Input::Persisted { up_to });
+                    self.cores
+                        .get_mut(&id)
+                        .unwrap()
+                        .step(Input::Persisted { up_to });
                     self.drain(id);
                 }
                 Output::Commit(txns) => self
@@ -65,7 +68,10 @@ impl Cluster {
                 self.drain(id);
             }
             while let Some((from, to, msg)) = self.inbox.pop_front() {
-                self.cores.get_mut(&to).unwrap().step(Input::Message { from, msg });
+                self.cores
+                    .get_mut(&to)
+                    .unwrap()
+                    .step(Input::Message { from, msg });
                 self.drain(to);
             }
         }
@@ -84,7 +90,12 @@ fn a_single_server_leads_and_commits_alone() {
     let mut c = Cluster::new(1);
     c.run(5);
     assert_eq!(c.leader(), Some(1));
-    let zxid = c.cores.get_mut(&1).unwrap().propose(Bytes::from_static(b"x")).unwrap();
+    let zxid = c
+        .cores
+        .get_mut(&1)
+        .unwrap()
+        .propose(Bytes::from_static(b"x"))
+        .unwrap();
     c.drain(1);
     assert_eq!(zxid, Some(Zxid::new(1, 1)));
     assert_eq!(c.applied[&1], vec![Zxid::new(1, 1)]);
@@ -101,11 +112,21 @@ fn three_servers_elect_the_highest_id_and_replicate() {
         assert!(c.cores[&id].is_serving());
     }
     for i in 0..5u8 {
-        c.cores.get_mut(&3).unwrap().propose(Bytes::from(vec![i])).unwrap();
+        c.cores
+            .get_mut(&3)
+            .unwrap()
+            .propose(Bytes::from(vec![i]))
+            .unwrap();
         c.drain(3);
     }
     // A follower forwards its client's write to the leader.
-    assert_eq!(c.cores.get_mut(&1).unwrap().propose(Bytes::from_static(b"f")), Ok(None));
+    assert_eq!(
+        c.cores
+            .get_mut(&1)
+            .unwrap()
+            .propose(Bytes::from_static(b"f")),
+        Ok(None)
+    );
     c.drain(1);
     c.run(3);
     let expected: Vec<Zxid> = (1..=6).map(|i| Zxid::new(1, i)).collect();
@@ -147,8 +168,14 @@ fn bad_recovered_state_is_an_error() {
         Err(ConfigError::EpochsInverted { .. })
     ));
     let mut cfg = config(9, 3);
-    assert_eq!(Zab::new(cfg.clone(), Recovered::default()).err(), Some(ConfigError::NotAMember(9)));
+    assert_eq!(
+        Zab::new(cfg.clone(), Recovered::default()).err(),
+        Some(ConfigError::NotAMember(9))
+    );
     cfg.my_id = 1;
     cfg.timing.sync_limit = 0;
-    assert_eq!(Zab::new(cfg, Recovered::default()).err(), Some(ConfigError::Timing));
+    assert_eq!(
+        Zab::new(cfg, Recovered::default()).err(),
+        Some(ConfigError::Timing)
+    );
 }

@@ -42,13 +42,19 @@ impl Checker {
     }
 
     fn admit(&mut self, t: &Txn, who: ServerId) -> Result<(), Violation> {
-        let id = write_id(t).ok_or_else(|| format!("server {who}: txn {} carries no write id", t.zxid))?;
+        let id = write_id(t)
+            .ok_or_else(|| format!("server {who}: txn {} carries no write id", t.zxid))?;
         if !self.submitted.contains(&id) {
-            return Err(format!("integrity: server {who} committed write {id} nobody submitted"));
+            return Err(format!(
+                "integrity: server {who} committed write {id} nobody submitted"
+            ));
         }
         if let Some(z) = self.committed_ids.insert(id, t.zxid) {
             if z != t.zxid {
-                return Err(format!("integrity: write {id} committed twice, at {z} and {}", t.zxid));
+                return Err(format!(
+                    "integrity: write {id} committed twice, at {z} and {}",
+                    t.zxid
+                ));
             }
         }
         Ok(())
@@ -57,7 +63,11 @@ impl Checker {
     fn extend_to(&mut self, seq: &[Txn], who: ServerId) -> Result<(), Violation> {
         for t in &seq[self.history.len().min(seq.len())..] {
             if self.history.last().is_some_and(|l| l.zxid >= t.zxid) {
-                return Err(format!("zxid order: history would go from {} to {}", self.history.last().unwrap().zxid, t.zxid));
+                return Err(format!(
+                    "zxid order: history would go from {} to {}",
+                    self.history.last().unwrap().zxid,
+                    t.zxid
+                ));
             }
             self.admit(t, who)?;
             self.history.push(t.clone());
@@ -82,34 +92,52 @@ impl Checker {
 
     pub fn check_log(&self, log: &[Txn], who: ServerId) -> Result<(), Violation> {
         if !increasing(log) {
-            return Err(format!("zxid order: server {who}'s log is not strictly increasing"));
+            return Err(format!(
+                "zxid order: server {who}'s log is not strictly increasing"
+            ));
         }
         Ok(())
     }
 
     /// A serving server applied `new` after `before` (its applied sequence so far).
-    pub fn committed(&mut self, before: &[Txn], new: &[Txn], who: ServerId) -> Result<(), Violation> {
+    pub fn committed(
+        &mut self,
+        before: &[Txn],
+        new: &[Txn],
+        who: ServerId,
+    ) -> Result<(), Violation> {
         let mut seq = before.to_vec();
         seq.extend_from_slice(new);
         if !increasing(&seq) {
             return Err(format!("zxid order: server {who} applied out of order"));
         }
         if before.len() > self.history.len() {
-            return Err(format!("agreement: server {who} serves with txns beyond the committed history"));
+            return Err(format!(
+                "agreement: server {who} serves with txns beyond the committed history"
+            ));
         }
         self.consistent(&seq, who, "agreement/total order")?;
         self.extend_to(&seq, who)
     }
 
     /// A leader established `epoch` with `applied` (its whole log) as initial history.
-    pub fn established(&mut self, epoch: Epoch, who: ServerId, applied: &[Txn]) -> Result<(), Violation> {
+    pub fn established(
+        &mut self,
+        epoch: Epoch,
+        who: ServerId,
+        applied: &[Txn],
+    ) -> Result<(), Violation> {
         if let Some(other) = self.established.insert(epoch, who) {
             if other != who {
-                return Err(format!("two leaders established epoch {epoch}: {other} and {who}"));
+                return Err(format!(
+                    "two leaders established epoch {epoch}: {other} and {who}"
+                ));
             }
         }
         if !increasing(applied) {
-            return Err(format!("zxid order: leader {who}'s history is not increasing"));
+            return Err(format!(
+                "zxid order: leader {who}'s history is not increasing"
+            ));
         }
         if applied.len() < self.history.len() {
             let missing = &self.history[applied.len()];
@@ -128,7 +156,9 @@ impl Checker {
     /// A learner starts serving with `applied`: it must be a prefix of the history.
     pub fn up_to_date(&self, who: ServerId, applied: &[Txn]) -> Result<(), Violation> {
         if !increasing(applied) {
-            return Err(format!("zxid order: server {who}'s applied state is not increasing"));
+            return Err(format!(
+                "zxid order: server {who}'s applied state is not increasing"
+            ));
         }
         if applied.len() > self.history.len() {
             return Err(format!(

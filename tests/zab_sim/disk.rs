@@ -64,7 +64,12 @@ impl Disk {
         self.write_snapshot_at_newleader = false;
         if let Some(snap) = self.volatile_snapshot.take() {
             let base = snap.last().map_or(Zxid::ZERO, |t| t.zxid);
-            let newer: Vec<Txn> = self.durable.iter().filter(|t| t.zxid > base).cloned().collect();
+            let newer: Vec<Txn> = self
+                .durable
+                .iter()
+                .filter(|t| t.zxid > base)
+                .cloned()
+                .collect();
             self.durable = snap;
             self.durable.extend(newer);
         }

@@ -24,7 +24,11 @@ fn world(bugs: InjectedBugs, volatile_snapshots: bool, fsync_delay: (u64, u64)) 
 fn settle(w: &mut World, within: u64) {
     let until = w.now + within;
     w.run_while(until, |w| !w.all_serving());
-    assert!(w.violation.is_some() || w.all_serving(), "no stable ensemble:\n{}", w.dump_trace());
+    assert!(
+        w.violation.is_some() || w.all_serving(),
+        "no stable ensemble:\n{}",
+        w.dump_trace()
+    );
 }
 
 fn write_and_apply(w: &mut World, via: ServerId, count: usize) {
@@ -86,7 +90,11 @@ fn newleader_ack_scenario(bugs: InjectedBugs) -> World {
     });
     let until = w.now + 3_000;
     w.run_while(until, |w| w.nodes[&3].alive);
-    assert!(w.violation.is_some() || !w.nodes[&3].alive, "epoch 2 never established:\n{}", w.dump_trace());
+    assert!(
+        w.violation.is_some() || !w.nodes[&3].alive,
+        "epoch 2 never established:\n{}",
+        w.dump_trace()
+    );
 
     // 1 and 2 come back without 3: their leader must have the committed txns.
     w.heal();
@@ -150,10 +158,13 @@ fn snap_then_diff_scenario(volatile_snapshots: bool) -> World {
     }
     let until = w.now + 500;
     let last = w.last_write_id();
-    w.run_while(until, |w| !(w.nodes[&2].applied.len() as u64 == last && w.nodes[&3].applied.len() as u64 == last));
+    w.run_while(until, |w| {
+        !(w.nodes[&2].applied.len() as u64 == last && w.nodes[&3].applied.len() as u64 == last)
+    });
     // The leader dies right after sending 1 its snapshot.
     w.on(|w, id, what| {
-        if id == 1 && matches!(what, Observed::Delivered(Message::Snap { .. })) && w.nodes[&3].alive {
+        if id == 1 && matches!(what, Observed::Delivered(Message::Snap { .. })) && w.nodes[&3].alive
+        {
             w.trace("scenario: crash 3 after 1 got SNAP".into());
             w.crash(3);
         }
@@ -161,7 +172,11 @@ fn snap_then_diff_scenario(volatile_snapshots: bool) -> World {
     w.start(1);
     let until = w.now + 2_000;
     w.run_while(until, |w| w.nodes[&3].alive);
-    assert!(!w.nodes[&3].alive, "1 never got a SNAP:\n{}", w.dump_trace());
+    assert!(
+        !w.nodes[&3].alive,
+        "1 never got a SNAP:\n{}",
+        w.dump_trace()
+    );
     // 2 leads epoch 2 and DIFF-syncs 1 from the snapshot's zxid; writes go on.
     settle_without(&mut w, 3);
     write_and_apply_on(&mut w, &[1, 2], 3);
@@ -199,8 +214,12 @@ fn write_and_apply_on(w: &mut World, on: &[ServerId], count: usize) {
     let until = w.now + 500;
     w.run_while(until, |w| {
         !ids.iter().all(|&i| {
-            on.iter()
-                .all(|id| w.nodes[id].applied.iter().any(|t| crate::checker::write_id(t) == Some(i)))
+            on.iter().all(|id| {
+                w.nodes[id]
+                    .applied
+                    .iter()
+                    .any(|t| crate::checker::write_id(t) == Some(i))
+            })
         })
     });
 }

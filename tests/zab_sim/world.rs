@@ -15,7 +15,8 @@ use crate::disk::Disk;
 use crate::rng::Rng;
 use bytes::Bytes;
 use paddock::zab::{
-    Config, EpochFile, InjectedBugs, Input, Message, Output, Recovered, Role, ServerId, Timing, Txn, Zab, Zxid,
+    Config, EpochFile, InjectedBugs, Input, Message, Output, Recovered, Role, ServerId, Timing,
+    Txn, Zab, Zxid,
 };
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BTreeSet, BinaryHeap, VecDeque};
@@ -25,7 +26,7 @@ use std::rc::Rc;
 const TICK: u64 = 10;
 /// How many txns a server remembers for DIFF (small, so SNAP and TRUNC happen often).
 const COMMIT_LOG: usize = 12;
-const TRACE_LINES: usize = 400;
+const TRACE_LINES: usize = 2000;
 
 pub fn timing() -> Timing {
     Timing {
@@ -91,7 +92,11 @@ enum Event {
     },
     /// `to` learns its quorum connection to `peer` broke (only if `to` is still the
     /// incarnation that had it).
-    Broken { to: ServerId, peer: ServerId, incarnation: u64 },
+    Broken {
+        to: ServerId,
+        peer: ServerId,
+        incarnation: u64,
+    },
     Fsync(ServerId, u64),
     ClientWrite,
     Chaos,
@@ -144,6 +149,8 @@ pub struct World {
     trace: VecDeque<String>,
     hooks: Vec<Hook>,
     pub violation: Option<Violation>,
+    /// Trace every delivery too (replay with ZAB_TRACE=1).
+    pub verbose: bool,
 }
 
 impl World {
@@ -153,7 +160,11 @@ impl World {
         let observers: BTreeSet<ServerId> = (cfg.voters + 1..=cfg.voters + cfg.observers).collect();
         let mut nodes = BTreeMap::new();
         for id in voters.iter().chain(observers.iter()) {
-            let period = if cfg.skew { TICK - 3 + rng.range(0, 6) } else { TICK };
+            let period = if cfg.skew {
+                TICK - 3 + rng.range(0, 6)
+            } else {
+                TICK
+            };
             nodes.insert(
                 *id,
                 SimNode {
@@ -187,6 +198,7 @@ impl World {
             trace: VecDeque::new(),
             hooks: Vec::new(),
             violation: None,
+            verbose: std::env::var_os("ZAB_TRACE").is_some(),
         };
         let ids: Vec<ServerId> = w.nodes.keys().copied().collect();
         for id in ids {
@@ -219,7 +231,8 @@ impl World {
     fn schedule(&mut self, at: u64, ev: Event) {
         self.seq += 1;
         self.events.push(Some(ev));
-        self.queue.push(Reverse((at, self.seq, self.events.len() - 1)));
+        self.queue
+            .push(Reverse((at, self.seq, self.events.len() - 1)));
     }
 
     pub fn on(&mut self, hook: impl FnMut(&mut World, ServerId, &Observed) + 'static) {
@@ -390,20 +403,29 @@ impl World {
                 let n = self.nodes.get_mut(&id).unwrap();
                 n.applied.extend(txns);
                 if !n.applied.windows(2).all(|w| w[0].zxid < w[1].zxid) {
-                    self.fail(format!("zxid order: server {id} fast-forwarded out of order"));
+                    self.fail(format!(
+                        "zxid order: server {id} fast-forwarded out of order"
+                    ));
                 }
             }
             Output::SendSnapshot { zxid, .. } => {
-                let last = self.nodes[&id].applied.last().map_or(Zxid::ZERO, |t| t.zxid);
+                let last = self.nodes[&id]
+                    .applied
+                    .last()
+                    .map_or(Zxid::ZERO, |t| t.zxid);
                 if last != zxid {
-                    self.fail(format!("leader {id} sends a snapshot at {zxid} but its state is at {last}"));
+                    self.fail(format!(
+                        "leader {id} sends a snapshot at {zxid} but its state is at {last}"
+                    ));
                 }
             }
             Output::InstallSnapshot { zxid, .. } => {
                 let volatile = self.cfg.volatile_snapshots;
                 let n = self.nodes.get_mut(&id).unwrap();
                 let Some(snap) = n.snapshot_in.take() else {
-                    self.fail(format!("server {id} asked to install a snapshot it never received"));
+                    self.fail(format!(
+                        "server {id} asked to install a snapshot it never received"
+                    ));
                     return;
                 };
                 n.applied = snap.to_vec();
@@ -411,7 +433,10 @@ impl World {
                 if snap.last().map_or(Zxid::ZERO, |t| t.zxid) != zxid {
                     self.fail(format!("server {id}: snapshot does not end at {zxid}"));
                 }
-                self.trace(format!("{id} installs snapshot at {zxid} ({} txns)", snap.len()));
+                self.trace(format!(
+                    "{id} installs snapshot at {zxid} ({} txns)",
+                    snap.len()
+                ));
                 follow_ups.push(Input::SnapshotApplied { zxid });
             }
             Output::RoleChanged(role) => {
@@ -424,7 +449,10 @@ impl World {
             }
             Output::Established { epoch } => {
                 let applied = self.nodes[&id].applied.clone();
-                self.trace(format!("{id} established epoch {epoch} with {} txns", applied.len()));
+                self.trace(format!(
+                    "{id} established epoch {epoch} with {} txns",
+                    applied.len()
+                ));
                 let mut r = self.checker.established(epoch, id, &applied);
                 if r.is_ok() && applied != self.nodes[&id].disk.view {
                     r = Err(format!("leader {id}'s applied state differs from its log"));
@@ -475,7 +503,11 @@ impl World {
             if blocked || (self.chaos && self.rng.chance(loss)) {
                 return;
             }
-            let copies = if self.chaos && self.rng.chance(dup) { 2 } else { 1 };
+            let copies = if self.chaos && self.rng.chance(dup) {
+                2
+            } else {
+                1
+            };
             for _ in 0..copies {
                 let at = self.now + self.delay();
                 self.schedule(
@@ -541,11 +573,22 @@ impl World {
         link.dead = false;
         if notify {
             link.next_at = [link.next_at[0].max(at + 1), link.next_at[1].max(at + 1)];
-            let targets: &[(ServerId, ServerId)] = if initiator_knows { &[(b, a)] } else { &[(a, b), (b, a)] };
+            let targets: &[(ServerId, ServerId)] = if initiator_knows {
+                &[(b, a)]
+            } else {
+                &[(a, b), (b, a)]
+            };
             for &(to, peer) in targets {
                 if let Some(n) = self.nodes.get(&to).filter(|n| n.alive) {
                     let incarnation = n.incarnation;
-                    self.schedule(at, Event::Broken { to, peer, incarnation });
+                    self.schedule(
+                        at,
+                        Event::Broken {
+                            to,
+                            peer,
+                            incarnation,
+                        },
+                    );
                 }
             }
         }
@@ -665,13 +708,23 @@ impl World {
                 if snapshot.is_some() {
                     self.nodes.get_mut(&to).unwrap().snapshot_in = snapshot;
                 }
+                if self.verbose {
+                    self.trace(format!("{from} -> {to} {msg:?}"));
+                }
                 let observed = Observed::Delivered(msg.clone());
                 self.step(to, Input::Message { from, msg });
                 self.observe(to, observed);
             }
-            Event::Broken { to, peer, incarnation } => {
+            Event::Broken {
+                to,
+                peer,
+                incarnation,
+            } => {
                 let n = &self.nodes[&to];
                 if n.alive && n.incarnation == incarnation {
+                    if self.verbose {
+                        self.trace(format!("{to} sees its connection to {peer} break"));
+                    }
                     self.step(to, Input::Disconnected { peer });
                 }
             }
@@ -688,7 +741,12 @@ impl World {
             Event::ClientWrite => {
                 let at = self.now + self.rng.range(1, 2 * self.writes_every);
                 self.schedule(at, Event::ClientWrite);
-                let alive: Vec<ServerId> = self.nodes.values().filter(|n| n.alive).map(|n| n.id).collect();
+                let alive: Vec<ServerId> = self
+                    .nodes
+                    .values()
+                    .filter(|n| n.alive)
+                    .map(|n| n.id)
+                    .collect();
                 if !alive.is_empty() {
                     let id = self.rng.pick(&alive);
                     self.write(id);
@@ -707,11 +765,20 @@ impl World {
 
     fn chaos_action(&mut self) {
         let ids: Vec<ServerId> = self.nodes.keys().copied().collect();
-        let down: Vec<ServerId> = self.nodes.values().filter(|n| !n.alive).map(|n| n.id).collect();
+        let down: Vec<ServerId> = self
+            .nodes
+            .values()
+            .filter(|n| !n.alive)
+            .map(|n| n.id)
+            .collect();
         match self.rng.range(0, 9) {
             0 | 1 => {
                 // Keep a majority of voters up most of the time, but not always.
-                let max_down = if self.rng.chance(200) { ids.len() } else { (self.cfg.voters as usize - 1) / 2 };
+                let max_down = if self.rng.chance(200) {
+                    ids.len()
+                } else {
+                    (self.cfg.voters as usize - 1) / 2
+                };
                 if down.len() < max_down {
                     let id = self.rng.pick(&ids);
                     self.crash(id);
@@ -759,7 +826,12 @@ impl World {
     pub fn calm(&mut self) {
         self.chaos = false;
         self.heal();
-        let down: Vec<ServerId> = self.nodes.values().filter(|n| !n.alive).map(|n| n.id).collect();
+        let down: Vec<ServerId> = self
+            .nodes
+            .values()
+            .filter(|n| !n.alive)
+            .map(|n| n.id)
+            .collect();
         for id in down {
             self.start(id);
         }
@@ -793,8 +865,10 @@ impl World {
     }
 
     pub fn applied_everywhere(&self, wid: u64) -> bool {
-        self.nodes
-            .values()
-            .all(|n| n.applied.iter().any(|t| crate::checker::write_id(t) == Some(wid)))
+        self.nodes.values().all(|n| {
+            n.applied
+                .iter()
+                .any(|t| crate::checker::write_id(t) == Some(wid))
+        })
     }
 }
