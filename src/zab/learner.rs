@@ -89,7 +89,8 @@ impl Learner {
         if txn.zxid <= self.last_received(node) {
             return Next::Leave("txn from leader out of zxid order");
         }
-        if self.queue.len() >= node.cfg.max_pending {
+        if self.queue.len() >= node.cfg.max_pending || self.to_ack.len() >= node.cfg.max_pending {
+            // The leader outruns us (or our disk stopped reporting durability).
             return Next::Leave("too many txns pending from leader");
         }
         let logged = self.stage >= Stage::AwaitDurable;

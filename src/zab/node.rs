@@ -57,25 +57,23 @@ impl Node {
 
     /// Applies committed txns (in order) and remembers them for DIFF syncs.
     pub fn commit(&mut self, txns: Vec<Txn>) {
-        if txns.is_empty() {
-            return;
-        }
-        for t in &txns {
-            self.history.push(t.clone());
-        }
-        self.out.push(Output::Commit(txns));
+        self.apply(txns, Output::Commit);
     }
 
     /// Leaving a role: the logged but uncommitted txns become part of the loaded state, as
     /// Java's `fastForwardDataBase` does.
     pub fn fast_forward(&mut self, txns: Vec<Txn>) {
+        self.apply(txns, Output::FastForward);
+    }
+
+    fn apply(&mut self, txns: Vec<Txn>, output: fn(Vec<Txn>) -> Output) {
         if txns.is_empty() {
             return;
         }
         for t in &txns {
             self.history.push(t.clone());
         }
-        self.out.push(Output::FastForward(txns));
+        self.out.push(output(txns));
     }
 
     /// Answers a LOOKING peer with the vote we follow.

@@ -27,8 +27,17 @@ struct Cluster {
 
 impl Cluster {
     fn new(n: u64) -> Cluster {
-        let cores = (1..=n)
-            .map(|i| (i, Zab::new(config(i, n), Recovered::default()).unwrap()))
+        Cluster::with_observers(n, 0)
+    }
+
+    /// `n` voters 1..=n and `o` observers after them.
+    fn with_observers(n: u64, o: u64) -> Cluster {
+        let cores = (1..=n + o)
+            .map(|i| {
+                let mut cfg = config(i, n);
+                cfg.observers = (n + 1..=n + o).collect();
+                (i, Zab::new(cfg, Recovered::default()).unwrap())
+            })
             .collect();
         Cluster {
             cores,
@@ -61,13 +70,21 @@ impl Cluster {
     }
 
     fn run(&mut self, ticks: u64) {
+        self.run_without(ticks, &[]);
+    }
+
+    /// Runs with the servers in `down` receiving nothing and ticking not at all.
+    fn run_without(&mut self, ticks: u64, down: &[ServerId]) {
         for _ in 0..ticks {
             let ids: Vec<_> = self.cores.keys().copied().collect();
-            for &id in &ids {
+            for &id in ids.iter().filter(|id| !down.contains(id)) {
                 self.cores.get_mut(&id).unwrap().step(Input::Tick);
                 self.drain(id);
             }
             while let Some((from, to, msg)) = self.inbox.pop_front() {
+                if down.contains(&to) || down.contains(&from) {
+                    continue;
+                }
                 self.cores
                     .get_mut(&to)
                     .unwrap()
@@ -178,4 +195,74 @@ fn bad_recovered_state_is_an_error() {
         Zab::new(cfg, Recovered::default()).err(),
         Some(ConfigError::Timing)
     );
+}
+
+#[test]
+fn observers_follow_but_never_vote() {
+    // Voters 1, 2 and observer 3 (the highest id, which would win any vote it could enter).
+    let mut c = Cluster::with_observers(2, 1);
+    c.run(30);
+    assert_eq!(c.leader(), Some(2));
+    assert_eq!(c.cores[&3].role(), Role::Observing { leader: 2 });
+    assert!(c.cores[&3].is_serving());
+    c.cores
+        .get_mut(&2)
+        .unwrap()
+        .propose(Bytes::from_static(b"w"))
+        .unwrap();
+    c.drain(2);
+    c.run(3);
+    assert_eq!(
+        c.applied[&3],
+        vec![Zxid::new(1, 1)],
+        "observers apply INFORMs"
+    );
+
+    // Without voter 1 there is no quorum: the observer does not make one up.
+    let mut c = Cluster::with_observers(2, 1);
+    c.run_without(60, &[1]);
+    assert_eq!(c.leader(), None);
+    assert_eq!(c.cores[&2].role(), Role::Looking);
+}
+
+#[test]
+fn a_learner_refuses_an_epoch_below_its_accepted_one() {
+    let recovered = Recovered {
+        accepted_epoch: 5,
+        current_epoch: 5,
+        ..Recovered::default()
+    };
+    let mut z = Zab::new(config(1, 3), recovered).unwrap();
+    // Two peers say 3 leads (the out-of-election path), so 1 follows 3.
+    for from in [2, 3] {
+        let state = if from == 3 {
+            PeerState::Leading
+        } else {
+            PeerState::Following
+        };
+        let n = Notification {
+            state,
+            leader: 3,
+            zxid: Zxid::ZERO,
+            election_epoch: 1,
+            peer_epoch: 4,
+            config_version: 0,
+        };
+        z.step(Input::Message {
+            from,
+            msg: Message::Notification(n),
+        });
+    }
+    assert_eq!(z.role(), Role::Following { leader: 3 });
+    z.take_ready();
+    z.step(Input::Message {
+        from: 3,
+        msg: Message::LeaderInfo { new_epoch: 4 },
+    });
+    assert_eq!(z.role(), Role::Looking);
+    assert_eq!(z.accepted_epoch(), 5);
+    assert!(z
+        .take_ready()
+        .iter()
+        .any(|o| matches!(o, Output::Disconnect { peer: 3 })));
 }

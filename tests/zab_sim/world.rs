@@ -79,6 +79,33 @@ pub struct WorldConfig {
     pub skew: bool,
 }
 
+/// More events than this in one run is a storm (something answers itself for ever).
+const EVENT_BUDGET: u64 = 2_000_000;
+
+/// An event in the queue, ordered by time, then by when it was scheduled.
+struct Queued {
+    at: u64,
+    seq: u64,
+    ev: Event,
+}
+
+impl PartialEq for Queued {
+    fn eq(&self, other: &Self) -> bool {
+        (self.at, self.seq) == (other.at, other.seq)
+    }
+}
+impl Eq for Queued {}
+impl PartialOrd for Queued {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl Ord for Queued {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        (self.at, self.seq).cmp(&(other.at, other.seq))
+    }
+}
+
 #[derive(Clone, Debug)]
 enum Event {
     Tick(ServerId),
@@ -137,8 +164,7 @@ pub struct World {
     pub rng: Rng,
     pub now: u64,
     seq: u64,
-    queue: BinaryHeap<Reverse<(u64, u64, usize)>>,
-    events: Vec<Option<Event>>,
+    queue: BinaryHeap<Reverse<Queued>>,
     pub nodes: BTreeMap<ServerId, SimNode>,
     links: BTreeMap<(ServerId, ServerId), Link>,
     blocked: BTreeSet<(ServerId, ServerId)>,
@@ -187,7 +213,6 @@ impl World {
             now: 0,
             seq: 0,
             queue: BinaryHeap::new(),
-            events: Vec::new(),
             nodes,
             links: BTreeMap::new(),
             blocked: BTreeSet::new(),
@@ -230,9 +255,11 @@ impl World {
 
     fn schedule(&mut self, at: u64, ev: Event) {
         self.seq += 1;
-        self.events.push(Some(ev));
-        self.queue
-            .push(Reverse((at, self.seq, self.events.len() - 1)));
+        self.queue.push(Reverse(Queued {
+            at,
+            seq: self.seq,
+            ev,
+        }));
     }
 
     pub fn on(&mut self, hook: impl FnMut(&mut World, ServerId, &Observed) + 'static) {
@@ -657,18 +684,25 @@ impl World {
             if !keep_going(self) {
                 return true;
             }
-            let Some(&Reverse((at, _, idx))) = self.queue.peek() else {
+            let Some(Reverse(next)) = self.queue.peek() else {
                 return false;
             };
-            if at > until {
+            if next.at > until {
                 self.now = until;
                 return false;
             }
-            self.queue.pop();
-            self.now = at;
-            if let Some(ev) = self.events[idx].take() {
-                self.handle(ev);
+            if self.seq > EVENT_BUDGET {
+                self.fail(format!(
+                    "storm: more than {EVENT_BUDGET} events by t={}",
+                    self.now
+                ));
+                return true;
             }
+            let Some(Reverse(Queued { at, ev, .. })) = self.queue.pop() else {
+                return false;
+            };
+            self.now = at;
+            self.handle(ev);
         }
         true
     }
