@@ -219,12 +219,14 @@ impl Election {
         now: u64,
         out: &mut Vec<Output>,
     ) -> Option<Decision> {
-        // Java's receiver thread answers before the election loop sees anything: always a
-        // non-voter, and a voter still in an older round. A non-voter itself never answers
-        // the older round: voters ignore its votes anyway, and its answer would draw their
-        // answer to a non-voter, and so on for ever.
+        // Java's receiver thread answers before the election loop sees anything: a
+        // non-voter, and a voter still in an older round. Two cuts against answer loops
+        // (which message duplication turns into storms): only a LOOKING non-voter is
+        // answered (an OBSERVING one is itself answering us), and a non-voter never answers
+        // an older round (voters ignore its votes anyway).
         let lagging = n.state == PeerState::Looking && n.election_epoch < self.logical_clock;
-        if !cfg.is_voter(from) || (lagging && cfg.is_voter(cfg.my_id)) {
+        let asking_observer = !cfg.is_voter(from) && n.state == PeerState::Looking;
+        if asking_observer || (lagging && cfg.is_voter(from) && cfg.is_voter(cfg.my_id)) {
             out.push(Output::Send {
                 to: from,
                 msg: Message::Notification(self.notification(cfg)),

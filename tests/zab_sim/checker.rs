@@ -37,10 +37,6 @@ impl Checker {
         self.submitted.insert(id);
     }
 
-    pub fn is_committed(&self, id: u64) -> bool {
-        self.committed_ids.contains_key(&id)
-    }
-
     fn admit(&mut self, t: &Txn, who: ServerId) -> Result<(), Violation> {
         let id = write_id(t)
             .ok_or_else(|| format!("server {who}: txn {} carries no write id", t.zxid))?;

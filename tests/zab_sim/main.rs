@@ -34,6 +34,8 @@ pub struct Outcome {
     pub converge_time: u64,
     pub committed: usize,
     pub epochs: usize,
+    /// Servers left out because they promised a later epoch that was never established.
+    pub excluded: usize,
 }
 
 fn world_for_seed(seed: u64) -> World {
@@ -61,13 +63,26 @@ fn world_for_seed(seed: u64) -> World {
 }
 
 /// One seeded run: faults, then calm and the liveness bound.
-pub fn run_seed(seed: u64) -> Result<Outcome, (String, World)> {
+/// A failed run: what broke, and the last events before it.
+pub struct Failure {
+    pub violation: String,
+    pub trace: String,
+}
+
+fn failure(violation: String, w: &World) -> Failure {
+    Failure {
+        violation,
+        trace: w.dump_trace(),
+    }
+}
+
+pub fn run_seed(seed: u64) -> Result<Outcome, Failure> {
     let mut w = world_for_seed(seed);
     w.chaos = true;
     w.start_load();
     w.run_until(FAULT_TIME);
     if let Some(v) = w.violation.clone() {
-        return Err((v, w));
+        return Err(failure(v, &w));
     }
     w.calm();
     let calm_at = w.now;
@@ -90,40 +105,45 @@ pub fn run_seed(seed: u64) -> Result<Outcome, (String, World)> {
         }
     }
     if let Some(v) = w.violation.clone() {
-        return Err((v, w));
+        return Err(failure(v, &w));
     }
     if !converged {
-        return Err((
+        return Err(failure(
             format!("liveness: no leader with every server up to date {CONVERGE_BOUND} time units after the faults stopped"),
-            w,
+            &w,
         ));
     }
     let converge_time = w.now - calm_at;
-    let ids: Vec<u64> = w.nodes.keys().copied().collect();
+    let ids = w.serving_ids();
+    let excluded = w.nodes.len() - ids.len();
     let mut fresh = Vec::new();
     for &id in ids.iter().take(3) {
         if !w.write(id) {
-            return Err((format!("liveness: serving server {id} refused a write"), w));
+            return Err(failure(
+                format!("liveness: serving server {id} refused a write"),
+                &w,
+            ));
         }
         fresh.push(w.last_write_id());
     }
     let deadline = w.now + COMMIT_BOUND;
     let done = w.run_while(deadline, |w| {
-        !fresh.iter().all(|&wid| w.applied_everywhere(wid))
+        !fresh.iter().all(|&wid| w.applied_by_serving(wid))
     });
     if let Some(v) = w.violation.clone() {
-        return Err((v, w));
+        return Err(failure(v, &w));
     }
     if !done {
-        return Err((
-            format!("liveness: writes {fresh:?} not applied everywhere within {COMMIT_BOUND} time units"),
-            w,
+        return Err(failure(
+            format!("liveness: writes {fresh:?} not applied by every serving server within {COMMIT_BOUND} time units"),
+            &w,
         ));
     }
     Ok(Outcome {
         converge_time,
         committed: w.checker.history.len(),
         epochs: w.checker.established.len(),
+        excluded,
     })
 }
 
@@ -140,55 +160,91 @@ fn env_u64(name: &str, default: u64) -> u64 {
     }
 }
 
+/// What a batch of seeds did.
+#[derive(Default)]
+struct Tally {
+    ran: u64,
+    first_failure: Option<(u64, String)>,
+    failures: u64,
+    slowest_convergence: u64,
+    committed: usize,
+    epochs: usize,
+    /// Runs that ended with a server waiting for a later epoch.
+    with_excluded: u64,
+}
+
+impl Tally {
+    fn add(&mut self, seed: u64, r: Result<Outcome, Failure>) {
+        self.ran += 1;
+        match r {
+            Ok(o) => {
+                self.slowest_convergence = self.slowest_convergence.max(o.converge_time);
+                self.committed += o.committed;
+                self.epochs += o.epochs;
+                self.with_excluded += u64::from(o.excluded > 0);
+            }
+            Err(Failure { violation: v, .. }) => {
+                self.failures += 1;
+                if self.first_failure.as_ref().is_none_or(|f| seed < f.0) {
+                    self.first_failure = Some((seed, v));
+                }
+            }
+        }
+    }
+
+    fn merge(&mut self, o: Tally) {
+        self.ran += o.ran;
+        self.failures += o.failures;
+        self.slowest_convergence = self.slowest_convergence.max(o.slowest_convergence);
+        self.committed += o.committed;
+        self.epochs += o.epochs;
+        self.with_excluded += o.with_excluded;
+        if let Some(f) = o.first_failure {
+            if self.first_failure.as_ref().is_none_or(|g| f.0 < g.0) {
+                self.first_failure = Some(f);
+            }
+        }
+    }
+}
+
 /// Runs `count` seeds from `base` on every core; panics with the replay command of the
 /// first failing seed.
 fn run_many(base: u64, count: u64) {
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get()) as u64;
     let started = std::time::Instant::now();
-    let results: Vec<(u64, Option<(u64, String)>, u64, usize, usize)> = std::thread::scope(|s| {
+    let mut total = Tally::default();
+    std::thread::scope(|s| {
         let handles: Vec<_> = (0..threads)
             .map(|t| {
                 s.spawn(move || {
-                    let (mut max_converge, mut commits, mut epochs) = (0, 0, 0);
-                    let mut first_failure = None;
+                    let mut tally = Tally::default();
                     let mut seed = base + t;
-                    let mut ran = 0;
                     while seed < base + count {
-                        ran += 1;
-                        match run_seed(seed) {
-                            Ok(o) => {
-                                max_converge = max_converge.max(o.converge_time);
-                                commits += o.committed;
-                                epochs += o.epochs;
-                            }
-                            Err((v, _)) => {
-                                if first_failure.is_none() {
-                                    first_failure = Some((seed, v));
-                                }
-                            }
-                        }
+                        tally.add(seed, run_seed(seed));
                         seed += threads;
                     }
-                    (ran, first_failure, max_converge, commits, epochs)
+                    tally
                 })
             })
             .collect();
-        handles.into_iter().map(|h| h.join().unwrap()).collect()
+        for h in handles {
+            total.merge(h.join().expect("a simulation thread panicked"));
+        }
     });
-    let ran: u64 = results.iter().map(|r| r.0).sum();
-    let max_converge = results.iter().map(|r| r.2).max().unwrap_or(0);
-    let commits: usize = results.iter().map(|r| r.3).sum();
-    let epochs: usize = results.iter().map(|r| r.4).sum();
     println!(
-        "zab_sim: {ran} seeds from {base} in {:.1}s; {commits} txns committed, {epochs} epochs established; slowest convergence after faults: {max_converge} time units (bound {CONVERGE_BOUND})",
-        started.elapsed().as_secs_f64()
+        "zab_sim: {} seeds from {base} in {:.1}s: {} txns committed, {} epochs established; slowest convergence after the faults {} time units (bound {CONVERGE_BOUND}); {} runs ended with a server waiting for a later epoch",
+        total.ran,
+        started.elapsed().as_secs_f64(),
+        total.committed,
+        total.epochs,
+        total.slowest_convergence,
+        total.with_excluded,
     );
-    let failures: Vec<(u64, String)> = results.into_iter().filter_map(|r| r.1).collect();
-    if let Some((seed, v)) = failures.iter().min_by_key(|f| f.0) {
+    if let Some((seed, v)) = total.first_failure {
         panic!(
             "{} seed(s) failed; first: seed {seed}: {v}\nreplay: {}",
-            failures.len(),
-            replay_command(*seed)
+            total.failures,
+            replay_command(seed)
         );
     }
 }
@@ -209,10 +265,10 @@ fn replay() {
     let seed = env_u64("ZAB_SEED", 0);
     match run_seed(seed) {
         Ok(o) => println!(
-            "seed {seed}: ok; {} txns committed over {} epochs, converged {} time units after the faults",
-            o.committed, o.epochs, o.converge_time
+            "seed {seed}: ok; {} txns committed over {} epochs, converged {} time units after the faults; {} server(s) waiting for a later epoch",
+            o.committed, o.epochs, o.converge_time, o.excluded
         ),
-        Err((v, w)) => panic!("seed {seed}: {v}\nlast events:\n{}\nreplay: {}", w.dump_trace(), replay_command(seed)),
+        Err(Failure { violation: v, trace }) => panic!("seed {seed}: {v}\nlast events:\n{trace}\nreplay: {}", replay_command(seed)),
     }
 }
 
@@ -220,8 +276,8 @@ fn replay() {
 #[test]
 fn runs_are_deterministic() {
     for seed in [3, 17, 99] {
-        let a = run_seed(seed).map_err(|e| e.0);
-        let b = run_seed(seed).map_err(|e| e.0);
+        let a = run_seed(seed).map_err(|e| e.violation);
+        let b = run_seed(seed).map_err(|e| e.violation);
         let summary = |r: &Result<Outcome, String>| {
             r.as_ref()
                 .map(|o| (o.converge_time, o.committed, o.epochs))

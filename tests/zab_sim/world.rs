@@ -880,29 +880,71 @@ impl World {
             .map(|n| n.id)
     }
 
-    /// Every server serves in the same epoch under one leader.
+    /// Every server serves in the same epoch under one leader, except servers that
+    /// promised a later epoch (acceptedEpoch above the leader's) to a leader that never
+    /// established it: they must refuse this leader until the next election, as in Java.
+    /// A quorum of voters must serve in any case.
     pub fn all_serving(&self) -> bool {
         let Some(l) = self.established_leader() else {
             return false;
         };
-        let epoch = self.nodes[&l].core.as_ref().map(|c| c.current_epoch());
-        self.nodes.values().all(|n| {
+        let Some(epoch) = self.nodes[&l].core.as_ref().map(|c| c.current_epoch()) else {
+            return false;
+        };
+        let serving = |n: &SimNode| {
             n.alive
                 && n.serving
-                && n.core.as_ref().map(|c| c.current_epoch()) == epoch
-                && n.core.as_ref().is_some_and(|c| match c.role() {
-                    Role::Leading => n.id == l,
-                    Role::Following { leader } | Role::Observing { leader } => leader == l,
-                    Role::Looking => false,
+                && n.core.as_ref().is_some_and(|c| {
+                    c.current_epoch() == epoch
+                        && match c.role() {
+                            Role::Leading => n.id == l,
+                            Role::Following { leader } | Role::Observing { leader } => leader == l,
+                            Role::Looking => false,
+                        }
                 })
-        })
+        };
+        let voters_serving = self
+            .nodes
+            .values()
+            .filter(|n| n.id <= self.cfg.voters && serving(n))
+            .count() as u64;
+        voters_serving * 2 > self.cfg.voters
+            && self
+                .nodes
+                .values()
+                .all(|n| serving(n) || self.promised_later(n.id, epoch))
+    }
+
+    /// The server is up and refuses the leader's epoch because it accepted a later one.
+    pub fn promised_later(&self, id: ServerId, epoch: u32) -> bool {
+        let n = &self.nodes[&id];
+        n.alive && n.core.as_ref().is_some_and(|c| c.accepted_epoch() > epoch)
+    }
+
+    /// The servers that serve.
+    pub fn serving_ids(&self) -> Vec<ServerId> {
+        self.nodes
+            .values()
+            .filter(|n| n.serving)
+            .map(|n| n.id)
+            .collect()
+    }
+
+    fn has_applied(n: &SimNode, wid: u64) -> bool {
+        n.applied
+            .iter()
+            .any(|t| crate::checker::write_id(t) == Some(wid))
     }
 
     pub fn applied_everywhere(&self, wid: u64) -> bool {
-        self.nodes.values().all(|n| {
-            n.applied
-                .iter()
-                .any(|t| crate::checker::write_id(t) == Some(wid))
-        })
+        self.nodes.values().all(|n| Self::has_applied(n, wid))
+    }
+
+    /// Applied by every server that serves.
+    pub fn applied_by_serving(&self, wid: u64) -> bool {
+        self.nodes
+            .values()
+            .filter(|n| n.serving)
+            .all(|n| Self::has_applied(n, wid))
     }
 }
