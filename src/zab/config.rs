@@ -22,6 +22,10 @@ pub struct Timing {
     /// doubling on each silent round).
     pub notification_min: u64,
     pub notification_max: u64,
+    /// How soon a learner whose connection to the leader was refused or broke before
+    /// LEADERINFO tries again (Java's leaderConnectDelayDuringRetryMs, 100 ms); it keeps
+    /// trying until `init_limit`.
+    pub connect_retry: u64,
 }
 
 impl Timing {
@@ -35,6 +39,7 @@ impl Timing {
             finalize_wait: t(200),
             notification_min: t(200),
             notification_max: t(60_000),
+            connect_retry: t(100),
         }
     }
 }
@@ -123,6 +128,7 @@ impl Config {
             t.sync_limit,
             t.ping_interval,
             t.notification_min,
+            t.connect_retry,
         ]
         .contains(&0)
             || t.notification_max < t.notification_min

@@ -43,6 +43,8 @@ pub(crate) struct Learner {
     stage: Stage,
     new_epoch: Epoch,
     deadline: u64,
+    /// When to send FOLLOWERINFO / OBSERVERINFO again after a refused connection.
+    retry_at: Option<u64>,
     snapshot_pending: Option<Zxid>,
     queue: VecDeque<Entry>,
     /// Logged proposals to acknowledge once durable (participants only).
@@ -51,25 +53,42 @@ pub(crate) struct Learner {
 
 impl Learner {
     pub fn start(node: &mut Node, leader: ServerId, observer: bool) -> Learner {
-        let accepted_epoch = node.accepted_epoch;
-        node.send(
-            leader,
-            if observer {
-                Message::ObserverInfo { accepted_epoch }
-            } else {
-                Message::FollowerInfo { accepted_epoch }
-            },
-        );
-        Learner {
+        let l = Learner {
             leader,
             observer,
             stage: Stage::AwaitLeaderInfo,
             new_epoch: 0,
             deadline: node.now + node.cfg.timing.init_limit,
+            retry_at: None,
             snapshot_pending: None,
             queue: VecDeque::new(),
             to_ack: VecDeque::new(),
+        };
+        l.introduce(node);
+        l
+    }
+
+    fn introduce(&self, node: &mut Node) {
+        let accepted_epoch = node.accepted_epoch;
+        node.send(
+            self.leader,
+            if self.observer {
+                Message::ObserverInfo { accepted_epoch }
+            } else {
+                Message::FollowerInfo { accepted_epoch }
+            },
+        );
+    }
+
+    /// The connection to the leader broke. Before LEADERINFO that is a refused connect
+    /// (the leader may not have finished its own election yet): Java keeps trying until
+    /// initLimit. Later it ends this learner.
+    pub fn on_disconnected(&mut self, node: &mut Node) -> Next {
+        if self.stage == Stage::AwaitLeaderInfo {
+            self.retry_at = Some(node.now + node.cfg.timing.connect_retry);
+            return Next::Stay;
         }
+        Next::Leave("connection to leader lost")
     }
 
     pub fn leader(&self) -> ServerId {
@@ -308,6 +327,10 @@ impl Learner {
     pub fn tick(&mut self, node: &mut Node) -> Next {
         if node.now >= self.deadline {
             return Next::Leave("leader silent past the limit");
+        }
+        if self.retry_at.is_some_and(|at| node.now >= at) {
+            self.retry_at = None;
+            self.introduce(node);
         }
         Next::Stay
     }

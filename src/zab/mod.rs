@@ -197,7 +197,11 @@ impl Zab {
             }
             Input::Disconnected { peer } => match &mut self.state {
                 State::Leading(l) => l.on_disconnected(peer),
-                State::Learning(l) if l.leader() == peer => self.leave("connection to leader lost"),
+                State::Learning(l) if l.leader() == peer => {
+                    if let learner::Next::Leave(why) = l.on_disconnected(&mut self.node) {
+                        self.leave(why);
+                    }
+                }
                 _ => {}
             },
         }

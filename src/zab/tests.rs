@@ -11,6 +11,7 @@ fn timing() -> Timing {
         finalize_wait: 1,
         notification_min: 2,
         notification_max: 8,
+        connect_retry: 1,
     }
 }
 

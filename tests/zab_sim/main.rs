@@ -36,6 +36,8 @@ pub struct Outcome {
     pub epochs: usize,
     /// Servers left out because they promised a later epoch that was never established.
     pub excluded: usize,
+    /// The trace, when ZAB_TRACE is set.
+    pub trace: String,
 }
 
 fn world_for_seed(seed: u64) -> World {
@@ -144,6 +146,11 @@ pub fn run_seed(seed: u64) -> Result<Outcome, Failure> {
         committed: w.checker.history.len(),
         epochs: w.checker.established.len(),
         excluded,
+        trace: if w.verbose {
+            w.dump_trace()
+        } else {
+            String::new()
+        },
     })
 }
 
@@ -167,6 +174,7 @@ struct Tally {
     first_failure: Option<(u64, String)>,
     failures: u64,
     slowest_convergence: u64,
+    slowest_seed: u64,
     committed: usize,
     epochs: usize,
     /// Runs that ended with a server waiting for a later epoch.
@@ -178,7 +186,10 @@ impl Tally {
         self.ran += 1;
         match r {
             Ok(o) => {
-                self.slowest_convergence = self.slowest_convergence.max(o.converge_time);
+                if o.converge_time > self.slowest_convergence {
+                    self.slowest_convergence = o.converge_time;
+                    self.slowest_seed = seed;
+                }
                 self.committed += o.committed;
                 self.epochs += o.epochs;
                 self.with_excluded += u64::from(o.excluded > 0);
@@ -195,7 +206,10 @@ impl Tally {
     fn merge(&mut self, o: Tally) {
         self.ran += o.ran;
         self.failures += o.failures;
-        self.slowest_convergence = self.slowest_convergence.max(o.slowest_convergence);
+        if o.slowest_convergence > self.slowest_convergence {
+            self.slowest_convergence = o.slowest_convergence;
+            self.slowest_seed = o.slowest_seed;
+        }
         self.committed += o.committed;
         self.epochs += o.epochs;
         self.with_excluded += o.with_excluded;
@@ -232,12 +246,13 @@ fn run_many(base: u64, count: u64) {
         }
     });
     println!(
-        "zab_sim: {} seeds from {base} in {:.1}s: {} txns committed, {} epochs established; slowest convergence after the faults {} time units (bound {CONVERGE_BOUND}); {} runs ended with a server waiting for a later epoch",
+        "zab_sim: {} seeds from {base} in {:.1}s: {} txns committed, {} epochs established; slowest convergence after the faults {} time units (seed {}; bound {CONVERGE_BOUND}); {} runs ended with a server waiting for a later epoch",
         total.ran,
         started.elapsed().as_secs_f64(),
         total.committed,
         total.epochs,
         total.slowest_convergence,
+        total.slowest_seed,
         total.with_excluded,
     );
     if let Some((seed, v)) = total.first_failure {
@@ -264,11 +279,20 @@ fn soak() {
 fn replay() {
     let seed = env_u64("ZAB_SEED", 0);
     match run_seed(seed) {
-        Ok(o) => println!(
-            "seed {seed}: ok; {} txns committed over {} epochs, converged {} time units after the faults; {} server(s) waiting for a later epoch",
-            o.committed, o.epochs, o.converge_time, o.excluded
+        Ok(o) => {
+            print!("{}", o.trace);
+            println!(
+                "seed {seed}: ok; {} txns committed over {} epochs, converged {} time units after the faults; {} server(s) waiting for a later epoch",
+                o.committed, o.epochs, o.converge_time, o.excluded
+            )
+        }
+        Err(Failure {
+            violation: v,
+            trace,
+        }) => panic!(
+            "seed {seed}: {v}\nlast events:\n{trace}\nreplay: {}",
+            replay_command(seed)
         ),
-        Err(Failure { violation: v, trace }) => panic!("seed {seed}: {v}\nlast events:\n{trace}\nreplay: {}", replay_command(seed)),
     }
 }
 

@@ -26,7 +26,7 @@ use std::rc::Rc;
 const TICK: u64 = 10;
 /// How many txns a server remembers for DIFF (small, so SNAP and TRUNC happen often).
 const COMMIT_LOG: usize = 12;
-const TRACE_LINES: usize = 2000;
+const TRACE_LINES: usize = 20000;
 
 pub fn timing() -> Timing {
     Timing {
@@ -36,6 +36,7 @@ pub fn timing() -> Timing {
         finalize_wait: 1,
         notification_min: 2,
         notification_max: 16,
+        connect_retry: 1,
     }
 }
 
@@ -108,7 +109,8 @@ impl Ord for Queued {
 
 #[derive(Clone, Debug)]
 enum Event {
-    Tick(ServerId),
+    /// A tick of one incarnation of a server (a restarted server starts a new chain).
+    Tick(ServerId, u64),
     Deliver {
         from: ServerId,
         to: ServerId,
@@ -319,7 +321,8 @@ impl World {
             }
         }
         let first = self.now + self.rng.range(1, TICK);
-        self.schedule(first, Event::Tick(id));
+        let incarnation = self.nodes[&id].incarnation;
+        self.schedule(first, Event::Tick(id, incarnation));
         self.trace(format!("start {id}"));
         self.drain(id);
     }
@@ -384,7 +387,12 @@ impl World {
     fn act(&mut self, id: ServerId, o: Output, follow_ups: &mut Vec<Input>) {
         match o {
             Output::Send { to, msg } => self.send(id, to, msg),
-            Output::Disconnect { peer } => self.break_link(id, peer, true, true),
+            Output::Disconnect { peer } => {
+                if self.verbose {
+                    self.trace(format!("{id} closes its connection to {peer}"));
+                }
+                self.break_link(id, peer, true, true)
+            }
             Output::Persist(txns) => {
                 let n = self.nodes.get_mut(&id).unwrap();
                 n.disk.append(&txns);
@@ -709,13 +717,13 @@ impl World {
 
     fn handle(&mut self, ev: Event) {
         match ev {
-            Event::Tick(id) => {
+            Event::Tick(id, incarnation) => {
                 let n = &self.nodes[&id];
-                if !n.alive {
+                if !n.alive || n.incarnation != incarnation {
                     return;
                 }
                 let at = self.now + n.period;
-                self.schedule(at, Event::Tick(id));
+                self.schedule(at, Event::Tick(id, incarnation));
                 self.step(id, Input::Tick);
             }
             Event::Deliver {
