@@ -69,7 +69,7 @@ pub(crate) struct Leader {
 }
 
 impl Leader {
-    pub fn start(node: &mut Node) -> (Leader, Next) {
+    pub fn start(node: &mut Node) -> Leader {
         let me = node.cfg.my_id;
         let mut l = Leader {
             new_epoch: None,
@@ -89,7 +89,7 @@ impl Leader {
             exhausted: false,
         };
         l.advance(node);
-        (l, Next::Stay)
+        l
     }
 
     pub fn is_established(&self) -> bool {

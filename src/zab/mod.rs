@@ -46,6 +46,7 @@ enum State {
 pub struct Zab {
     node: Node,
     state: State,
+    left_because: Option<&'static str>,
 }
 
 impl Zab {
@@ -100,6 +101,7 @@ impl Zab {
         Ok(Zab {
             node,
             state: State::Looking(election),
+            left_because: None,
         })
     }
 
@@ -161,6 +163,11 @@ impl Zab {
     /// The last zxid applied (committed, or loaded from the log).
     pub fn last_applied(&self) -> Zxid {
         self.node.history.last()
+    }
+
+    /// Why this server last went back to LOOKING, for logs.
+    pub fn left_because(&self) -> Option<&'static str> {
+        self.left_because
     }
 
     /// A client write. The leader assigns it a zxid and proposes it (`Ok(Some(zxid))`); an
@@ -278,10 +285,7 @@ impl Zab {
         self.node.vote_round = d.election_epoch;
         self.node.out.push(Output::RoleChanged(d.role));
         self.state = match d.role {
-            Role::Leading => {
-                let (l, _) = Leader::start(&mut self.node);
-                State::Leading(l)
-            }
+            Role::Leading => State::Leading(Leader::start(&mut self.node)),
             Role::Following { leader } => {
                 State::Learning(Learner::start(&mut self.node, leader, false))
             }
@@ -293,7 +297,8 @@ impl Zab {
     }
 
     /// Back to LOOKING, from any role.
-    fn leave(&mut self, _why: &'static str) {
+    fn leave(&mut self, why: &'static str) {
+        self.left_because = Some(why);
         let round = self.node.vote_round;
         let previous = std::mem::replace(&mut self.state, State::Looking(Election::placeholder()));
         let round = match previous {

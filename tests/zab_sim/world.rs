@@ -476,11 +476,14 @@ impl World {
             }
             Output::RoleChanged(role) => {
                 let n = self.nodes.get_mut(&id).unwrap();
+                let why = n.core.as_ref().and_then(|c| c.left_because());
                 if role == Role::Looking {
                     n.serving = false;
                     n.disk.write_snapshot_at_newleader = false;
+                    self.trace(format!("{id} is Looking ({})", why.unwrap_or("?")));
+                } else {
+                    self.trace(format!("{id} is {role:?}"));
                 }
-                self.trace(format!("{id} is {role:?}"));
             }
             Output::Established { epoch } => {
                 let applied = self.nodes[&id].applied.clone();
