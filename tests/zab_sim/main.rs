@@ -58,7 +58,7 @@ fn world_for_seed(seed: u64) -> World {
         faults,
         bugs: InjectedBugs::default(),
         volatile_snapshots: false,
-        fsync_delay: (1, 12),
+        fsync_delay: (1, r.range(4, 40)),
         crash_keeps_some_tail: true,
         skew: true,
     })

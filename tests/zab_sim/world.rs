@@ -816,7 +816,7 @@ impl World {
             .filter(|n| !n.alive)
             .map(|n| n.id)
             .collect();
-        match self.rng.range(0, 9) {
+        match self.rng.range(0, 10) {
             0 | 1 => {
                 // Keep a majority of voters up most of the time, but not always.
                 let max_down = if self.rng.chance(200) {
@@ -862,6 +862,19 @@ impl World {
             7 => {
                 let id = self.rng.pick(&ids);
                 self.isolate(id);
+            }
+            8 => {
+                // Power loss: a majority of the voters at once, unsynced tails and all.
+                let mut voters: Vec<ServerId> = (1..=self.cfg.voters).collect();
+                let majority = self.cfg.voters as usize / 2 + 1;
+                while voters.len() > majority {
+                    let i = self.rng.range(0, voters.len() as u64 - 1) as usize;
+                    voters.remove(i);
+                }
+                self.trace(format!("power loss on {voters:?}"));
+                for id in voters {
+                    self.crash(id);
+                }
             }
             _ => self.heal(),
         }
