@@ -80,12 +80,13 @@ impl Spool {
         }
     }
 
-    /// No more chunks: the thread finishes the file in the background.
+    /// No more chunks: the thread finishes the file in the background. A chunk still held
+    /// back is handed over first (waiting for room; the walk normally drains it before).
     pub fn close(self) -> Spooled {
-        assert!(
-            self.pending.is_none(),
-            "a spool closed with a chunk held back"
-        );
+        if let Some(chunk) = self.pending {
+            // A send fails only if the thread failed; the copy then reports that error.
+            let _ = self.tx.send(chunk);
+        }
         drop(self.tx);
         Spooled {
             thread: self.thread,
